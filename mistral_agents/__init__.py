@@ -1,0 +1,133 @@
+"""mistral-agents: small, typed, fast function-calling agents on the Mistral API.
+
+``import mistral_agents`` is cheap: each public name is imported from its module on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._retry import RetryPolicy
+    from .agent import (
+        Agent,
+        AgentError,
+        FinalResult,
+        MaxStepsExceeded,
+        RunResult,
+        TextDelta,
+        ToolCallEvent,
+        ToolCallRecord,
+        ToolError,
+        ToolResultEvent,
+    )
+    from .async_client import MistralAsyncClient
+    from .client import MistralClient
+    from .exceptions import (
+        AuthenticationError,
+        BadRequestError,
+        MistralAPIException,
+        MistralAPIStatusException,
+        MistralConnectionException,
+        MistralException,
+        MistralTimeoutException,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        RequestTimeoutError,
+        ResponseDecodeError,
+        ServerError,
+    )
+    from .models import (
+        ChatCompletionResponse,
+        ChatCompletionResponseChoice,
+        ChatCompletionResponseStreamChoice,
+        ChatCompletionStreamResponse,
+        ChatMessage,
+        DeltaMessage,
+        EmbeddingObject,
+        EmbeddingResponse,
+        FinishReason,
+        Function,
+        FunctionCall,
+        ModelCard,
+        ModelList,
+        ModelPermission,
+        ResponseFormat,
+        ResponseFormats,
+        ToolCall,
+        ToolChoice,
+        ToolType,
+        UsageInfo,
+    )
+    from .streaming import StreamAccumulator, amerge_stream, merge_stream
+    from .tools import RunContext, Tool, ToolArgumentError, ToolOutcome, ToolRegistry, ToolSchemaWarning, tool
+
+_EXPORTS: dict[str, str] = {
+    # clients
+    "MistralClient": ".client",
+    "MistralAsyncClient": ".async_client",
+    "RetryPolicy": "._retry",
+    # streaming helpers
+    "StreamAccumulator": ".streaming",
+    "merge_stream": ".streaming",
+    "amerge_stream": ".streaming",
+    # tools
+    "tool": ".tools",
+    "Tool": ".tools",
+    "ToolRegistry": ".tools",
+    "ToolOutcome": ".tools",
+    "ToolArgumentError": ".tools",
+    "ToolSchemaWarning": ".tools",
+    "RunContext": ".tools",
+    # agent
+    "Agent": ".agent",
+    "AgentError": ".agent",
+    "FinalResult": ".agent",
+    "MaxStepsExceeded": ".agent",
+    "RunResult": ".agent",
+    "TextDelta": ".agent",
+    "ToolCallEvent": ".agent",
+    "ToolCallRecord": ".agent",
+    "ToolError": ".agent",
+    "ToolResultEvent": ".agent",
+}
+_EXPORTS.update(
+    dict.fromkeys(
+        [
+            "AuthenticationError", "BadRequestError", "MistralAPIException", "MistralAPIStatusException",
+            "MistralConnectionException", "MistralException", "MistralTimeoutException", "NotFoundError",
+            "PermissionDeniedError", "RateLimitError", "RequestTimeoutError", "ResponseDecodeError", "ServerError",
+        ],
+        ".exceptions",
+    )
+)  # fmt: skip
+_EXPORTS.update(
+    dict.fromkeys(
+        [
+            "ChatCompletionResponse", "ChatCompletionResponseChoice", "ChatCompletionResponseStreamChoice",
+            "ChatCompletionStreamResponse", "ChatMessage", "DeltaMessage", "EmbeddingObject", "EmbeddingResponse",
+            "FinishReason", "Function", "FunctionCall", "ModelCard", "ModelList", "ModelPermission",
+            "ResponseFormat", "ResponseFormats", "ToolCall", "ToolChoice", "ToolType", "UsageInfo",
+        ],
+        ".models",
+    )
+)  # fmt: skip
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mistral_agents' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

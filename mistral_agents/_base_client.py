@@ -1,0 +1,152 @@
+"""What the sync and async clients share: settings, and the public methods that build each request.
+
+Each public method turns its arguments into a request body here, once, then hands it to the flavour's driver
+(``_chat``, ``_chat_stream``, ...). The flavours differ only in what the drivers return: values for
+:class:`~mistral_agents.client.MistralClient`, awaitables and async iterators for
+:class:`~mistral_agents.async_client.MistralAsyncClient`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from . import _wire
+from ._retry import RetryPolicy
+from .models.chat_completion import ChatMessage
+
+ChatT = TypeVar("ChatT")
+StreamT = TypeVar("StreamT")
+EmbeddingsT = TypeVar("EmbeddingsT")
+ModelsT = TypeVar("ModelsT")
+
+Messages = Sequence[ChatMessage | Mapping[str, Any]]
+Timeout = float | httpx.Timeout | None
+
+
+class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
+    """The public API of both clients; see :class:`~mistral_agents.client.MistralClient`."""
+
+    _settings: _wire.ClientSettings
+
+    def _configure(
+        self,
+        api_key: str | None,
+        endpoint: str | None,
+        max_retries: int,
+        timeout: Timeout,
+        retry: RetryPolicy | None,
+    ) -> None:
+        seconds = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
+        self._settings = _wire.ClientSettings.create(api_key, endpoint, max_retries, seconds, retry)
+        self._timeout = timeout
+
+    @property
+    def endpoint(self) -> str:
+        return self._settings.endpoint
+
+    @property
+    def max_retries(self) -> int:
+        return self._settings.max_retries
+
+    @property
+    def timeout(self) -> Timeout:
+        return self._timeout
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(endpoint={self._settings.endpoint!r}, "
+            f"max_retries={self._settings.max_retries}, timeout={self._settings.timeout!r})"
+        )
+
+    def chat(
+        self,
+        model: str,
+        messages: Messages,
+        *,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        response_format: Any = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        max_tokens: int | None = None,
+        random_seed: int | None = None,
+        safe_prompt: bool | None = None,
+        stop: str | Sequence[str] | None = None,
+        parallel_tool_calls: bool | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        n: int | None = None,
+        **extra: Any,
+    ) -> ChatT:
+        """A chat completion. Only the parameters you set are sent; ``extra`` passes newer fields through."""
+        params = dict(
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens, random_seed=random_seed,
+            safe_prompt=safe_prompt, stop=stop, parallel_tool_calls=parallel_tool_calls,
+            presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, n=n, **extra,
+        )  # fmt: skip
+        body = _wire.chat_body(
+            model, messages, stream=False, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, params=params,
+        )  # fmt: skip
+        return self._chat(body)
+
+    def chat_stream(
+        self,
+        model: str,
+        messages: Messages,
+        *,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        response_format: Any = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        max_tokens: int | None = None,
+        random_seed: int | None = None,
+        safe_prompt: bool | None = None,
+        stop: str | Sequence[str] | None = None,
+        parallel_tool_calls: bool | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        n: int | None = None,
+        **extra: Any,
+    ) -> StreamT:
+        """A streamed chat completion: chunks as the server sends them (retried only before the first byte)."""
+        params = dict(
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens, random_seed=random_seed,
+            safe_prompt=safe_prompt, stop=stop, parallel_tool_calls=parallel_tool_calls,
+            presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, n=n, **extra,
+        )  # fmt: skip
+        body = _wire.chat_body(
+            model, messages, stream=True, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, params=params,
+        )  # fmt: skip
+        return self._chat_stream(body)
+
+    def embeddings(self, model: str, input: str | Sequence[str], **extra: Any) -> EmbeddingsT:
+        """Embeddings of one text or a list of texts."""
+        texts = input if isinstance(input, str) else list(input) if isinstance(input, Sequence) else None
+        if texts is None or (isinstance(texts, list) and not all(isinstance(text, str) for text in texts)):
+            raise TypeError("input must be a string or a list of strings")
+        body: dict[str, Any] = {"model": model, "input": texts}
+        body.update({key: value for key, value in extra.items() if value is not None})
+        return self._embeddings(body)
+
+    def list_models(self) -> ModelsT:
+        """The models available to this key."""
+        return self._list_models()
+
+    # The flavour's drivers.
+    def _chat(self, body: dict[str, Any]) -> ChatT:
+        raise NotImplementedError
+
+    def _chat_stream(self, body: dict[str, Any]) -> StreamT:
+        raise NotImplementedError
+
+    def _embeddings(self, body: dict[str, Any]) -> EmbeddingsT:
+        raise NotImplementedError
+
+    def _list_models(self) -> ModelsT:
+        raise NotImplementedError

@@ -1,0 +1,132 @@
+"""``MistralClient``: the synchronous driver. It sends what :mod:`._wire` builds, with one connection pool."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from . import _retry, _wire
+from ._base_client import BaseClient, Timeout
+from ._retry import RetryPolicy
+from ._sse import iter_sse_data
+from .exceptions import MistralException
+from .models.chat_completion import ChatCompletionResponse, ChatCompletionStreamResponse
+from .models.embeddings import EmbeddingResponse
+from .models.models import ModelList
+
+if TYPE_CHECKING:
+    from .async_client import MistralAsyncClient
+
+__all__ = ["MistralClient"]
+
+logger = logging.getLogger("mistral_agents")
+
+
+class MistralClient(
+    BaseClient[ChatCompletionResponse, Iterator[ChatCompletionStreamResponse], EmbeddingResponse, ModelList]
+):
+    """A synchronous client for the Mistral API (and OpenAI-compatible servers).
+
+    ``api_key`` falls back to ``MISTRAL_API_KEY``; it is required only by the official endpoint. Retryable
+    failures (408, 429, 5xx, connection errors, timeouts) are retried ``max_retries`` times with exponential
+    backoff and jitter, honouring ``Retry-After``. Pass ``transport`` (e.g. the offline model) or a caller-owned
+    ``http_client``; otherwise the client owns one ``httpx.Client`` (one connection pool) until :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        endpoint: str = _wire.OFFICIAL_ENDPOINT,
+        max_retries: int = 5,
+        timeout: Timeout = 120,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._configure(api_key, endpoint, max_retries, timeout, retry)
+        self._transport = transport
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(transport=transport, timeout=timeout)
+
+    def as_async(self) -> MistralAsyncClient:
+        """An async client with the same settings (and transport, when it serves both flavours)."""
+        from .async_client import MistralAsyncClient
+
+        transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
+        s = self._settings
+        return MistralAsyncClient(
+            s.api_key, s.endpoint, s.max_retries, self._timeout, transport=transport, retry=s.retry
+        )
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Release the connection pool (a caller-owned ``http_client`` is left open)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> MistralClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------ drivers
+    def _chat(self, body: dict[str, Any]) -> ChatCompletionResponse:
+        response = self._request("POST", "/chat/completions", body)
+        return _wire.decode(ChatCompletionResponse, response.content, response.status_code)
+
+    def _chat_stream(self, body: dict[str, Any]) -> Iterator[ChatCompletionStreamResponse]:
+        response = self._request("POST", "/chat/completions", body, stream=True)
+        reader = _wire.ChunkReader()
+        try:
+            with _wire.http_errors():
+                for data in iter_sse_data(response.iter_bytes()):
+                    chunk = reader.read(data)
+                    if chunk is None:
+                        return
+                    yield chunk
+            reader.end()
+        finally:
+            response.close()
+
+    def _embeddings(self, body: dict[str, Any]) -> EmbeddingResponse:
+        response = self._request("POST", "/embeddings", body)
+        return _wire.decode(EmbeddingResponse, response.content, response.status_code)
+
+    def _list_models(self) -> ModelList:
+        response = self._request("GET", "/models", None)
+        return _wire.decode(ModelList, response.content, response.status_code)
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None, stream: bool = False) -> httpx.Response:
+        s = self._settings
+        headers = s.headers if not stream else {**s.headers, "Accept": "text/event-stream"}
+        request = self._http.build_request(
+            method, s.url(path), content=_wire.encode_json(body) if body is not None else None, headers=headers
+        )
+
+        def attempt() -> httpx.Response:
+            with _wire.http_errors():
+                response = self._http.send(request, stream=stream)
+                logger.debug("%s %s -> %d", method, path, response.status_code)
+                if response.is_success:
+                    return response
+                try:
+                    response.read()
+                finally:
+                    response.close()
+            raise s.api_error(response)
+
+        try:
+            return attempt()
+        except MistralException as error:
+            if s.max_retries == 0 or not _retry.is_retryable(error):
+                raise
+            logger.debug("%s %s failed (%s); retrying", method, path, error)
+            return _retry.retry_sync(attempt, error, s.max_retries, s.retry)

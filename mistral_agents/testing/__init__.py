@@ -1,0 +1,27 @@
+"""A deterministic offline model that speaks the Mistral wire protocol, for tests and demos.
+
+- :class:`OfflineModel` — the model: the built-in demo policy, a script of :class:`Reply` values, or a function
+  of the request; hosted-API request rules enforced; every request recorded (keys redacted).
+- :class:`OfflineTransport` — the model as an ``httpx`` transport (sync and async).
+- :class:`OfflineServer` — the model on a real loopback HTTP server
+  (also ``python -m mistral_agents.testing serve --port N``).
+- :func:`check_chat_request` — the hosted API's request rules, as a pure function.
+"""
+
+from ._model import OfflineModel, Policy, RecordedRequest
+from ._reply import Reply
+from ._rules import RuleViolation, check_chat_request, check_embeddings_request
+from ._server import OfflineServer
+from ._transport import OfflineTransport
+
+__all__ = [
+    "OfflineModel",
+    "OfflineServer",
+    "OfflineTransport",
+    "Policy",
+    "RecordedRequest",
+    "Reply",
+    "RuleViolation",
+    "check_chat_request",
+    "check_embeddings_request",
+]

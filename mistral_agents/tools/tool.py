@@ -111,7 +111,7 @@ class Tool(Generic[P, R]):
             else:
                 try:
                     data = pydantic_core.from_json(arguments)
-                except ValueError as exc:
+                except (ValueError, TypeError) as exc:  # TypeError: text that is not valid Unicode
                     detail = f"the arguments are not valid JSON ({exc}); send a JSON object"
                     raise self._schema.argument_error(detail) from None
         else:

@@ -40,6 +40,9 @@ __all__ = [
 class MistralException(Exception):
     """Base class of every error this library raises about the API."""
 
+    #: Set by an agent when the error ends a run: the transcript up to the failure.
+    messages: list[Any] | None = None
+
     def __init__(self, message: str | None = None) -> None:
         self.message = message or ""
         #: How many HTTP attempts were made before giving up (1 when no retry happened).

@@ -1,0 +1,153 @@
+"""Running a step's tool calls: approvals, timeouts, and concurrency (threads for sync tools, tasks for async).
+
+Results always come back in call order, whatever order the calls finish in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import Executor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, Literal, TypeVar
+
+from ..tools import PreparedCall, ToolOutcome, ToolRegistry
+
+__all__ = ["Approver", "run_tools", "run_tools_async"]
+
+T = TypeVar("T")
+
+#: Asked before a tool with ``requires_approval=True`` runs: return True to allow it, False or a reason to deny.
+Approver = Callable[[PreparedCall], "bool | str | Awaitable[bool | str]"]
+
+
+def run_tools(
+    registry: ToolRegistry,
+    calls: Sequence[PreparedCall | ToolOutcome],
+    executor: Callable[[], Executor],
+    approver: Approver | None,
+    limit: int,
+) -> list[ToolOutcome]:
+    """Run the calls from synchronous code: several at once in the agent's thread pool."""
+    if any(isinstance(c, PreparedCall) and c.is_async for c in calls) or _has_async_approver(approver, calls):
+        return run_coroutine(run_tools_async(registry, calls, executor(), approver, limit))
+    outcomes: list[ToolOutcome | None] = [c if isinstance(c, ToolOutcome) else None for c in calls]
+    ready: list[tuple[int, PreparedCall]] = []
+    for position, call in enumerate(calls):
+        if isinstance(call, PreparedCall):
+            verdict = _verdict(approver(call) if approver and call.tool.requires_approval else True, call, approver)
+            if verdict is not True:
+                outcomes[position] = registry.deny(call, verdict)
+            else:
+                ready.append((position, call))
+    if len(ready) == 1 and ready[0][1].tool.timeout is None:
+        position, call = ready[0]
+        outcomes[position] = _run_inline(registry, call)
+    elif ready:
+        pool = executor()
+        started = time.perf_counter()
+        futures = [(position, call, pool.submit(call.call)) for position, call in ready]
+        for position, call, future in futures:
+            timeout = call.tool.timeout
+            remaining = None if timeout is None else max(0.0, timeout - (time.perf_counter() - started))
+            try:
+                result = future.result(timeout=remaining)
+            except FutureTimeout:
+                future.cancel()
+                outcomes[position] = registry.finish(
+                    call, error=TimeoutError(), error_kind="timeout", duration=time.perf_counter() - started
+                )
+            except Exception as error:
+                outcomes[position] = registry.finish(call, error=error, duration=time.perf_counter() - started)
+            else:
+                outcomes[position] = registry.finish(call, result=result, duration=time.perf_counter() - started)
+    return [o for o in outcomes if o is not None]
+
+
+async def run_tools_async(
+    registry: ToolRegistry,
+    calls: Sequence[PreparedCall | ToolOutcome],
+    executor: Executor,
+    approver: Approver | None,
+    limit: int,
+) -> list[ToolOutcome]:
+    """Run the calls concurrently: async tools as tasks, sync tools in ``executor``; at most ``limit`` at once."""
+    gate = asyncio.Semaphore(limit)
+    loop = asyncio.get_running_loop()
+
+    async def one(call: PreparedCall | ToolOutcome) -> ToolOutcome:
+        if isinstance(call, ToolOutcome):
+            return call
+        if approver is not None and call.tool.requires_approval:
+            answer = approver(call)
+            verdict = _verdict(await answer if inspect.isawaitable(answer) else answer, call, approver)
+        else:
+            verdict = _verdict(True, call, approver)
+        if verdict is not True:
+            return registry.deny(call, verdict)
+        async with gate:
+            started = time.perf_counter()
+            try:
+                running: Awaitable[Any] = call.call() if call.is_async else loop.run_in_executor(executor, call.call)
+                if call.tool.timeout is None:
+                    result = await running
+                else:
+                    result = await asyncio.wait_for(running, call.tool.timeout)
+            except asyncio.TimeoutError as error:
+                return registry.finish(call, error=error, error_kind="timeout", duration=time.perf_counter() - started)
+            except Exception as error:
+                return registry.finish(call, error=error, duration=time.perf_counter() - started)
+            return registry.finish(call, result=result, duration=time.perf_counter() - started)
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))
+
+
+def _run_inline(registry: ToolRegistry, call: PreparedCall) -> ToolOutcome:
+    started = time.perf_counter()
+    try:
+        result = call.call()
+    except Exception as error:
+        return registry.finish(call, error=error, duration=time.perf_counter() - started)
+    return registry.finish(call, result=result, duration=time.perf_counter() - started)
+
+
+def _verdict(answer: Any, call: PreparedCall, approver: Approver | None) -> Literal[True] | str | None:
+    """True to run the call; otherwise the reason it is denied (None: no reason given)."""
+    if not call.tool.requires_approval:
+        return True
+    if approver is None:
+        return "this tool requires approval and no approver is configured"
+    if answer is True:
+        return True
+    return answer if isinstance(answer, str) and answer else None
+
+
+def _has_async_approver(approver: Approver | None, calls: Sequence[PreparedCall | ToolOutcome]) -> bool:
+    if approver is None or not any(isinstance(c, PreparedCall) and c.tool.requires_approval for c in calls):
+        return False
+    return inspect.iscoroutinefunction(approver)
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even where an event loop already runs (a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed over to the calling thread
+            box["error"] = error
+
+    thread = threading.Thread(target=target, name="mistral-agents-async-tools")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]

@@ -1,0 +1,288 @@
+"""The agent loop as a plain generator: it decides, the drivers do the I/O.
+
+:func:`drive` yields *effects* — :class:`CallModel` (send this request, send me back the response),
+:class:`RunTools` (run these prepared calls, send me back their outcomes) and :class:`Emit` (an event for a
+streaming caller) — and returns the :class:`RunResult`. The sync and async drivers in :mod:`.agent` are the only
+places that talk to the client or run tools, so the decisions below exist once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .._wire import json_schema_format
+from ..models.chat_completion import ChatCompletionResponse, ChatMessage
+from ..models.common import UsageInfo
+from ..tools import PreparedCall, RunContext, ToolOutcome, ToolRegistry
+from . import _transcript
+from .errors import MaxStepsExceeded, ModelError, OutputValidationError, ToolError
+from .events import AgentEvent, FinalResult, ToolCallEvent, ToolResultEvent
+from .result import RunResult
+
+logger = logging.getLogger("mistral_agents.agent")
+
+
+_FORCING_CHOICES = frozenset({"any", "required"})
+
+
+# --------------------------------------------------------------------------------------------------- effects
+@dataclass(frozen=True)
+class CallModel:
+    """Send ``request`` (keyword arguments of ``client.chat``); answer with the ``ChatCompletionResponse``."""
+
+    request: dict[str, Any]
+    step: int
+
+
+@dataclass(frozen=True)
+class RunTools:
+    """Run the prepared calls; answer with one ``ToolOutcome`` per item, in the same order.
+
+    Items that are already ``ToolOutcome`` (unknown tool, invalid arguments, over the per-step cap) are
+    finished: the driver passes them through unchanged.
+    """
+
+    calls: list[PreparedCall | ToolOutcome]
+    step: int
+
+
+@dataclass(frozen=True)
+class Emit:
+    """An event for a streaming caller (ignored by ``run``/``arun``)."""
+
+    event: AgentEvent
+
+
+Effect = CallModel | RunTools | Emit
+
+
+# --------------------------------------------------------------------------------------------------- plan
+@dataclass(frozen=True)
+class Plan:
+    """What never changes between runs of one agent, computed once at construction."""
+
+    model: str
+    registry: ToolRegistry
+    system_prompt: str | None
+    tool_choice: Any
+    max_steps: int
+    max_tool_errors: int
+    max_tool_calls_per_step: int
+    output_type: type[BaseModel] | None
+    base_request: dict[str, Any]
+
+    @classmethod
+    def build(
+        cls,
+        model: str,
+        registry: ToolRegistry,
+        *,
+        system_prompt: str | None,
+        tool_choice: Any,
+        max_steps: int,
+        max_tool_errors: int,
+        max_tool_calls_per_step: int,
+        output_type: type[BaseModel] | None,
+        chat_params: Mapping[str, Any],
+    ) -> Plan:
+        request: dict[str, Any] = {"model": model, **chat_params}
+        if registry:
+            request["tools"] = list(registry.values())
+        if output_type is not None:
+            request["response_format"] = json_schema_format(output_type)
+        return cls(
+            model, registry, system_prompt, tool_choice, max_steps, max_tool_errors,
+            max_tool_calls_per_step, output_type, request,
+        )  # fmt: skip
+
+
+@dataclass
+class RunState:
+    """Everything one run accumulates."""
+
+    messages: list[ChatMessage]
+    new_message_index: int
+    deps: Any
+    ids: _transcript.IdAllocator
+    usage: UsageInfo = field(default_factory=UsageInfo)
+    steps: int = 0
+    tool_calls: list[ToolOutcome] = field(default_factory=list)
+    failures: list[ToolOutcome] = field(default_factory=list)
+    forced_choice_used: bool = False
+    output_retry_used: bool = False
+
+
+def start(
+    plan: Plan, prompt: str | ChatMessage | None, history: Sequence[ChatMessage | Mapping[str, Any]] | None, deps: Any
+) -> RunState:
+    """A new run: the history made valid, the system prompt first (unless the history has one), the prompt last."""
+    ids = _transcript.IdAllocator()
+    messages = _transcript.normalize_history(history or (), ids)
+    if plan.system_prompt and not any(m.role == "system" for m in messages):
+        messages.insert(0, ChatMessage(role="system", content=plan.system_prompt))
+    new_index = len(messages)
+    if prompt is not None:
+        _transcript.prepare_for_user_turn(messages)
+        new_index = len(messages)
+        messages.append(prompt if isinstance(prompt, ChatMessage) else ChatMessage(role="user", content=prompt))
+    if not messages or messages[-1].role not in ("user", "tool"):
+        raise ValueError("a run needs a prompt (or a history ending with a user message or tool results)")
+    return RunState(messages=messages, new_message_index=new_index, deps=deps, ids=ids)
+
+
+# --------------------------------------------------------------------------------------------------- the loop
+def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]:
+    """The loop: call the model, run the tools it asks for, repeat until it answers."""
+    while True:
+        if state.steps >= plan.max_steps:
+            raise MaxStepsExceeded(
+                f"the model made {state.steps} calls (max_steps={plan.max_steps}) without a final answer",
+                state.messages,
+            )
+        state.steps += 1
+        step = state.steps
+        response: ChatCompletionResponse = yield CallModel(_request(plan, state), step)
+        message, finish_reason = _accept(state, response)
+        logger.debug("step %d: finish_reason=%s, %d tool call(s)", step, finish_reason, len(message.tool_calls or ()))
+        if message.tool_calls:
+            calls = _prepare(plan, state, message, step)
+            for call in calls:
+                yield Emit(ToolCallEvent(call.tool_call_id, call.name, call.arguments, step))
+            outcomes: list[ToolOutcome] = yield RunTools(calls, step)
+            for outcome in outcomes:
+                state.messages.append(outcome.message)
+                state.tool_calls.append(outcome)
+                yield Emit(ToolResultEvent(outcome, step))
+            _charge_errors(plan, state, outcomes)
+            continue
+        if finish_reason == "error":
+            raise ModelError("the model stopped with finish_reason 'error'", state.messages)
+        if finish_reason in ("length", "model_length"):
+            logger.warning("the final answer was cut off by a token limit (finish_reason=%s)", finish_reason)
+        output = _output(plan, state, message)
+        if output is _ASK_AGAIN:
+            continue
+        result: RunResult[Any] = RunResult(
+            output=output,
+            messages=state.messages,
+            usage=state.usage,
+            steps=state.steps,
+            tool_calls=state.tool_calls,
+            finish_reason=None if finish_reason is None else str(getattr(finish_reason, "value", finish_reason)),
+            new_message_index=state.new_message_index,
+        )
+        yield Emit(FinalResult(result))
+        return result
+
+
+def context(state: RunState) -> RunContext[Any]:
+    """The context handed to tools that ask for one (they see the usage and transcript so far)."""
+    return RunContext(deps=state.deps, usage=state.usage, messages=state.messages, step=state.steps)
+
+
+def _request(plan: Plan, state: RunState) -> dict[str, Any]:
+    request = dict(plan.base_request)
+    request["messages"] = state.messages
+    if plan.registry:
+        choice = plan.tool_choice
+        if state.forced_choice_used and _forces(choice):
+            choice = "auto"  # after a forced call, let the model answer
+        request["tool_choice"] = choice
+        if _forces(choice):
+            state.forced_choice_used = True
+    return request
+
+
+def _forces(choice: Any) -> bool:
+    value = getattr(choice, "value", choice)
+    return value in _FORCING_CHOICES or not (isinstance(value, str) and value in ("auto", "none"))
+
+
+def _accept(state: RunState, response: ChatCompletionResponse) -> tuple[ChatMessage, Any]:
+    state.usage = state.usage + response.usage
+    if not response.choices:
+        raise ModelError("the model returned no choices", state.messages)
+    choice = response.choices[0]
+    message = _transcript.with_valid_ids(choice.message, state.ids)
+    if message.role != "assistant":
+        message = message.model_copy(update={"role": "assistant"})
+    if message.tool_calls or _transcript._has_content(message):
+        state.messages.append(message)
+    return message, choice.finish_reason
+
+
+def _prepare(plan: Plan, state: RunState, message: ChatMessage, step: int) -> list[PreparedCall | ToolOutcome]:
+    ctx = context(state)
+    calls: list[PreparedCall | ToolOutcome] = []
+    for position, call in enumerate(message.tool_calls or ()):
+        if position >= plan.max_tool_calls_per_step:
+            calls.append(_over_cap(call.id, call.function.name, call.function.arguments, plan.max_tool_calls_per_step))
+        else:
+            calls.append(plan.registry.prepare(call, ctx))
+    return calls
+
+
+def _over_cap(call_id: str, name: str, arguments: str, cap: int) -> ToolOutcome:
+    text = f"too many tool calls in one message: only the first {cap} were run. Call the others in a later turn."
+    return ToolOutcome(call_id, name, arguments, None, None, f"Error: {text}", text, "tool_exception", None, 0.0)
+
+
+def _charge_errors(plan: Plan, state: RunState, outcomes: list[ToolOutcome]) -> None:
+    failed = [o for o in outcomes if not o.ok and o.error_kind != "denied"]
+    if not failed:
+        return
+    state.failures.extend(failed)
+    if len(state.failures) > plan.max_tool_errors:
+        last = state.failures[-1]
+        raise ToolError(
+            f"too many failed tool calls ({len(state.failures)}, max_tool_errors={plan.max_tool_errors}); "
+            f"last: {last.error}",
+            state.messages,
+            state.failures,
+        )
+
+
+_ASK_AGAIN: Any = object()
+
+
+def _output(plan: Plan, state: RunState, message: ChatMessage) -> Any:
+    text = _text(message.content)
+    if plan.output_type is None:
+        return text
+    try:
+        return plan.output_type.model_validate_json(text)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in error.errors(include_url=False)
+        )
+        if state.output_retry_used:
+            raise OutputValidationError(
+                f"the final answer does not match {plan.output_type.__name__}: {problems}", state.messages
+            ) from None
+        state.output_retry_used = True
+        if not _transcript._has_content(message):
+            state.messages.append(ChatMessage(role="assistant", content=text or "(no answer)"))
+        state.messages.append(
+            ChatMessage(
+                role="user",
+                content=f"Your answer is not valid {plan.output_type.__name__} JSON: {problems}. "
+                "Reply again with only a JSON object that matches the schema.",
+            )
+        )
+        return _ASK_AGAIN
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # chunks (e.g. thinking + text): the text parts are the answer
+        return "".join(str(c.get("text", "")) for c in content if isinstance(c, dict) and c.get("type") == "text")
+    return ""
+
+
+__all__ = ["CallModel", "Effect", "Emit", "Plan", "RunState", "RunTools", "context", "drive", "start"]

@@ -1,0 +1,269 @@
+"""``Agent``: a model, tools and a loop — ``run``/``arun``/``run_stream``/``arun_stream`` over one core.
+
+The decisions live in :mod:`._steps`; this module only answers its effects: model calls through the client
+(plain or streamed), tool calls through :mod:`._execution`, and events handed to a streaming caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from ..async_client import MistralAsyncClient
+from ..client import MistralClient
+from ..exceptions import MistralException
+from ..models.chat_completion import ChatCompletionStreamResponse, ChatMessage
+from ..streaming import StreamAccumulator
+from ..tools import Tool, ToolRegistry
+from . import _steps
+from ._execution import Approver, run_tools, run_tools_async
+from .events import AgentEvent, FinalResult, TextDelta
+from .result import RunResult
+
+__all__ = ["Agent"]
+
+OutputT = TypeVar("OutputT")
+History = Sequence[ChatMessage | Mapping[str, Any]]
+Prompt = str | ChatMessage | None
+
+
+class Agent(Generic[OutputT]):
+    """A function-calling agent: send the tools, run what the model asks for, repeat until it answers.
+
+    ``client`` may be a :class:`MistralClient` or a :class:`MistralAsyncClient` (default: a ``MistralClient()``
+    from the environment, made on first use); the other flavour is derived from the same settings when needed.
+    ``tool_choice`` applies to the first request; after a forced call (``"any"``, ``"required"``, a tool) the
+    next request uses ``"auto"``. The model's mistakes (bad JSON or arguments, unknown tools, tools that raise
+    or time out) go back to it as tool results; more than ``max_tool_errors`` of them end the run with
+    :class:`ToolError`. More than ``max_steps`` model calls end it with :class:`MaxStepsExceeded`.
+    ``output_type`` (a pydantic model) asks for a JSON answer and validates it, asking once more if invalid.
+    ``approver`` is consulted before any tool declared with ``requires_approval=True`` runs.
+    Other keyword arguments (``temperature``, ``max_tokens``, ...) are sent with every chat request.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] | ToolRegistry = (),
+        *,
+        client: MistralClient | MistralAsyncClient | None = None,
+        system_prompt: str | None = None,
+        tool_choice: Any = "auto",
+        max_steps: int = 10,
+        deps: Any = None,
+        output_type: type[OutputT] | None = None,
+        max_tool_errors: int = 3,
+        max_tool_calls_per_step: int = 32,
+        max_concurrency: int = 8,
+        approver: Approver | None = None,
+        **chat_params: Any,
+    ) -> None:
+        if not isinstance(model, str) or not model:
+            raise ValueError("model must be a non-empty string, e.g. 'mistral-large-latest'")
+        if max_steps < 1:
+            raise ValueError("max_steps must be at least 1")
+        if max_tool_errors < 0 or max_tool_calls_per_step < 1 or max_concurrency < 1:
+            raise ValueError("max_tool_errors must be >= 0; max_tool_calls_per_step and max_concurrency >= 1")
+        if output_type is not None and not (isinstance(output_type, type) and issubclass(output_type, BaseModel)):
+            raise TypeError("output_type must be a pydantic model class")
+        if client is not None and not isinstance(client, MistralClient | MistralAsyncClient):
+            raise TypeError("client must be a MistralClient or a MistralAsyncClient")
+        registry = tools if isinstance(tools, ToolRegistry) else ToolRegistry(tools)
+        self._plan = _steps.Plan.build(
+            model, registry, system_prompt=system_prompt, tool_choice=tool_choice, max_steps=max_steps,
+            max_tool_errors=max_tool_errors, max_tool_calls_per_step=max_tool_calls_per_step,
+            output_type=output_type, chat_params=chat_params,
+        )  # fmt: skip
+        self.deps = deps
+        self.approver = approver
+        self.max_concurrency = max_concurrency
+        self._client = client
+        self._lock = threading.Lock()
+        self._sync: MistralClient | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MistralAsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def model(self) -> str:
+        return self._plan.model
+
+    @property
+    def tools(self) -> ToolRegistry:
+        return self._plan.registry
+
+    def __repr__(self) -> str:
+        return f"Agent(model={self.model!r}, tools={list(self.tools)!r})"
+
+    # ------------------------------------------------------------------------------------------ public runs
+    def run(self, prompt: Prompt, *, history: History | None = None, deps: Any = None) -> RunResult[OutputT]:
+        """Run to the final answer."""
+        for event in self._events(prompt, history, deps, stream=False):
+            if isinstance(event, FinalResult):
+                return event.result
+        raise AssertionError("the run ended without a result")  # pragma: no cover
+
+    async def arun(self, prompt: Prompt, *, history: History | None = None, deps: Any = None) -> RunResult[OutputT]:
+        """Run to the final answer, asynchronously (tools run concurrently)."""
+        async for event in self._aevents(prompt, history, deps, stream=False):
+            if isinstance(event, FinalResult):
+                return event.result
+        raise AssertionError("the run ended without a result")  # pragma: no cover
+
+    def run_stream(self, prompt: Prompt, *, history: History | None = None, deps: Any = None) -> Iterator[AgentEvent]:
+        """Run with streaming: text deltas, tool calls, tool results, then the :class:`FinalResult`."""
+        return self._events(prompt, history, deps, stream=True)
+
+    def arun_stream(
+        self, prompt: Prompt, *, history: History | None = None, deps: Any = None
+    ) -> AsyncIterator[AgentEvent]:
+        """The async twin of :meth:`run_stream`: ``async for event in agent.arun_stream(...)``."""
+        return self._aevents(prompt, history, deps, stream=True)
+
+    # ------------------------------------------------------------------------------------------ drivers
+    def _events(self, prompt: Prompt, history: History | None, deps: Any, *, stream: bool) -> Iterator[AgentEvent]:
+        state = _steps.start(self._plan, prompt, history, self.deps if deps is None else deps)
+        client = self._sync_client()
+        loop = _steps.drive(self._plan, state)
+        answer: Any = None
+        try:
+            while True:
+                try:
+                    effect = loop.send(answer)
+                except StopIteration:
+                    return
+                answer = None
+                if isinstance(effect, _steps.Emit):
+                    yield effect.event
+                elif isinstance(effect, _steps.CallModel):
+                    if stream:
+                        accumulator = StreamAccumulator()
+                        for chunk in client.chat_stream(**effect.request):
+                            accumulator.add(chunk)
+                            text = _delta_text(chunk)
+                            if text:
+                                yield TextDelta(text, effect.step)
+                        answer = accumulator.response()
+                    else:
+                        answer = client.chat(**effect.request)
+                else:
+                    answer = run_tools(self.tools, effect.calls, self._executor, self.approver, self.max_concurrency)
+        except MistralException as error:
+            error.messages = list(state.messages)
+            raise
+
+    async def _aevents(
+        self, prompt: Prompt, history: History | None, deps: Any, *, stream: bool
+    ) -> AsyncIterator[AgentEvent]:
+        state = _steps.start(self._plan, prompt, history, self.deps if deps is None else deps)
+        client = self._async_client()
+        loop = _steps.drive(self._plan, state)
+        answer: Any = None
+        try:
+            while True:
+                try:
+                    effect = loop.send(answer)
+                except StopIteration:
+                    return
+                answer = None
+                if isinstance(effect, _steps.Emit):
+                    yield effect.event
+                elif isinstance(effect, _steps.CallModel):
+                    if stream:
+                        accumulator = StreamAccumulator()
+                        async for chunk in client.chat_stream(**effect.request):
+                            accumulator.add(chunk)
+                            text = _delta_text(chunk)
+                            if text:
+                                yield TextDelta(text, effect.step)
+                        answer = accumulator.response()
+                    else:
+                        answer = await client.chat(**effect.request)
+                else:
+                    answer = await run_tools_async(
+                        self.tools, effect.calls, self._executor(), self.approver, self.max_concurrency
+                    )
+        except MistralException as error:
+            error.messages = list(state.messages)
+            raise
+
+    # ------------------------------------------------------------------------------------------ resources
+    def _sync_client(self) -> MistralClient:
+        if isinstance(self._client, MistralClient):
+            return self._client
+        with self._lock:
+            if self._sync is None:
+                self._sync = self._client.as_sync() if self._client is not None else MistralClient()
+            return self._sync
+
+    def _async_client(self) -> MistralAsyncClient:
+        if isinstance(self._client, MistralAsyncClient):
+            return self._client
+        loop = asyncio.get_running_loop()  # an httpx.AsyncClient belongs to one event loop
+        with self._lock:
+            client = self._async.get(loop)
+            if client is None:
+                source = self._client if self._client is not None else None
+                client = source.as_async() if source is not None else MistralAsyncClient()
+                self._async[loop] = client
+            return client
+
+    def _executor(self) -> Executor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="mistral-agents-tool")
+            return self._pool
+
+    def close(self) -> None:
+        """Release what the agent created: a default or derived sync client, and its tool threads."""
+        with self._lock:
+            sync, self._sync = self._sync, None
+            pool, self._pool = self._pool, None
+        if sync is not None:
+            sync.close()
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    async def aclose(self) -> None:
+        """:meth:`close`, plus the async client derived for the running event loop."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._async.pop(loop, None)
+        if client is not None:
+            await client.close()
+        self.close()
+
+    def __enter__(self) -> Agent[OutputT]:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Agent[OutputT]:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def _delta_text(chunk: ChatCompletionStreamResponse) -> str:
+    if not chunk.choices:
+        return ""
+    content = chunk.choices[0].delta.content
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(c.get("text", "")) for c in content if isinstance(c, dict) and c.get("type") == "text")
+    return ""

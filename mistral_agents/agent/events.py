@@ -1,0 +1,63 @@
+"""Typed events of a streamed run, in the order they happen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ..tools import ToolOutcome
+
+if TYPE_CHECKING:
+    from .result import RunResult
+
+__all__ = ["AgentEvent", "FinalResult", "TextDelta", "ToolCallEvent", "ToolResultEvent"]
+
+OutputT = TypeVar("OutputT")
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the model's text as it streams in (``step`` is the model call it belongs to)."""
+
+    text: str
+    step: int
+
+
+@dataclass(frozen=True)
+class ToolCallEvent:
+    """The model asked for a tool call; it is about to run (with ``arguments`` as the model sent them)."""
+
+    tool_call_id: str
+    name: str
+    arguments: str
+    step: int
+
+
+@dataclass(frozen=True)
+class ToolResultEvent:
+    """A tool call finished (successfully or not); ``outcome.content`` is what the model gets back."""
+
+    outcome: ToolOutcome
+    step: int
+
+    @property
+    def tool_call_id(self) -> str:
+        return self.outcome.tool_call_id
+
+    @property
+    def name(self) -> str:
+        return self.outcome.name
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.ok
+
+
+@dataclass(frozen=True)
+class FinalResult(Generic[OutputT]):
+    """The run is over; ``result`` is what ``run`` would have returned."""
+
+    result: RunResult[OutputT]
+
+
+AgentEvent = TextDelta | ToolCallEvent | ToolResultEvent | FinalResult[Any]

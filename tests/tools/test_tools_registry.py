@@ -254,7 +254,7 @@ def test_sync_dispatch_runs_async_tools_when_no_loop_is_running() -> None:
 
 
 async def test_sync_dispatch_of_an_async_tool_inside_a_loop_is_a_clear_error() -> None:
-    with pytest.raises(RuntimeError, match="is async and an event loop is running.*adispatch"):
+    with pytest.raises(RuntimeError, match=r"is async and an event loop is running.*adispatch"):
         ToolRegistry([fetch_rate]).dispatch(call("fetch_rate", '{"currency": "USD"}'))
 
 

@@ -174,7 +174,7 @@ def test_unresolvable_type_hints() -> None:
     def broken(x: "Missing") -> None:  # type: ignore[name-defined]  # noqa: F821
         pass
 
-    with pytest.raises(ToolDefinitionError, match="cannot resolve the type hints of tool 'broken'.*Missing"):
+    with pytest.raises(ToolDefinitionError, match=r"cannot resolve the type hints of tool 'broken'.*Missing"):
         tool(broken)
 
 

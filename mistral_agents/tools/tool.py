@@ -7,10 +7,9 @@ import inspect
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 import pydantic_core
-from typing_extensions import ParamSpec
 
 from ._schema import FuncSchema, function_schema
 from .context import RunContext

@@ -332,3 +332,22 @@ class Opaque:
 )
 def test_serialize_result(value: Any, text: str) -> None:
     assert Tool.serialize_result(value) == text
+
+
+def test_parameter_names_that_clash_with_pydantic_are_fine() -> None:
+    @tool
+    def awkward(model_config: int, schema: str, _private: bool = False, validate: int = 1) -> Any:
+        return (model_config, schema, _private, validate)
+
+    assert awkward.parameters == {
+        "type": "object",
+        "properties": {
+            "model_config": {"type": "integer"},
+            "schema": {"type": "string"},
+            "_private": {"type": "boolean", "default": False},
+            "validate": {"type": "integer", "default": 1},
+        },
+        "required": ["model_config", "schema"],
+    }
+    values = awkward.validate('{"model_config": 1, "schema": "s", "_private": true}')
+    assert awkward.call(values) == (1, "s", True, 1)

@@ -200,7 +200,9 @@ def _request(plan: Plan, state: RunState) -> dict[str, Any]:
 
 def _forces(choice: Any) -> bool:
     value = getattr(choice, "value", choice)
-    return value in _FORCING_CHOICES or not (isinstance(value, str) and value in ("auto", "none"))
+    if not isinstance(value, str):  # the object form, or a Tool: a named tool
+        return True
+    return value in _FORCING_CHOICES or value not in ("auto", "none")
 
 
 def _accept(state: RunState, response: ChatCompletionResponse) -> tuple[ChatMessage, Any]:

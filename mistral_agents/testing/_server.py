@@ -99,6 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # many concurrent clients connect at once in async tests
 
     def __init__(self, address: tuple[str, int], model: OfflineModel, verbose: bool) -> None:
         self.model = model

@@ -25,6 +25,7 @@ from ..tools import Tool, ToolRegistry
 from . import _steps
 from ._execution import Approver, run_tools, run_tools_async
 from .events import AgentEvent, FinalResult, TextDelta
+from .hooks import AgentHooks, HookRunner
 from .result import RunResult
 
 __all__ = ["Agent"]
@@ -44,7 +45,8 @@ class Agent(Generic[OutputT]):
     or time out) go back to it as tool results; more than ``max_tool_errors`` of them end the run with
     :class:`ToolError`. More than ``max_steps`` model calls end it with :class:`MaxStepsExceeded`.
     ``output_type`` (a pydantic model) asks for a JSON answer and validates it, asking once more if invalid.
-    ``approver`` is consulted before any tool declared with ``requires_approval=True`` runs.
+    ``approver`` is consulted before any tool declared with ``requires_approval=True`` runs; ``hooks``
+    (:class:`AgentHooks`) observe model calls and tool calls, e.g. for tracing.
     Other keyword arguments (``temperature``, ``max_tokens``, ...) are sent with every chat request.
     """
 
@@ -63,6 +65,7 @@ class Agent(Generic[OutputT]):
         max_tool_calls_per_step: int = 32,
         max_concurrency: int = 8,
         approver: Approver | None = None,
+        hooks: AgentHooks | Sequence[AgentHooks] | None = None,
         **chat_params: Any,
     ) -> None:
         if not isinstance(model, str) or not model:
@@ -83,6 +86,7 @@ class Agent(Generic[OutputT]):
         )  # fmt: skip
         self.deps = deps
         self.approver = approver
+        self._hooks = HookRunner(hooks)
         self.max_concurrency = max_concurrency
         self._client = client
         self._lock = threading.Lock()
@@ -131,7 +135,7 @@ class Agent(Generic[OutputT]):
     # ------------------------------------------------------------------------------------------ drivers
     def _events(self, prompt: Prompt, history: History | None, deps: Any, *, stream: bool) -> Iterator[AgentEvent]:
         state = _steps.start(self._plan, prompt, history, self.deps if deps is None else deps)
-        client = self._sync_client()
+        client, hooks = self._sync_client(), self._hooks
         loop = _steps.drive(self._plan, state)
         answer: Any = None
         try:
@@ -142,8 +146,11 @@ class Agent(Generic[OutputT]):
                     return
                 answer = None
                 if isinstance(effect, _steps.Emit):
+                    if hooks:
+                        hooks.event(effect.event)
                     yield effect.event
                 elif isinstance(effect, _steps.CallModel):
+                    started = hooks.request(effect.step, effect.request) if hooks else 0.0
                     if stream:
                         accumulator = StreamAccumulator()
                         for chunk in client.chat_stream(**effect.request):
@@ -154,6 +161,8 @@ class Agent(Generic[OutputT]):
                         answer = accumulator.response()
                     else:
                         answer = client.chat(**effect.request)
+                    if hooks:
+                        hooks.response(effect.step, answer, started)
                 else:
                     answer = run_tools(self.tools, effect.calls, self._executor, self.approver, self.max_concurrency)
         except MistralException as error:
@@ -164,7 +173,7 @@ class Agent(Generic[OutputT]):
         self, prompt: Prompt, history: History | None, deps: Any, *, stream: bool
     ) -> AsyncIterator[AgentEvent]:
         state = _steps.start(self._plan, prompt, history, self.deps if deps is None else deps)
-        client = self._async_client()
+        client, hooks = self._async_client(), self._hooks
         loop = _steps.drive(self._plan, state)
         answer: Any = None
         try:
@@ -175,8 +184,11 @@ class Agent(Generic[OutputT]):
                     return
                 answer = None
                 if isinstance(effect, _steps.Emit):
+                    if hooks:
+                        hooks.event(effect.event)
                     yield effect.event
                 elif isinstance(effect, _steps.CallModel):
+                    started = hooks.request(effect.step, effect.request) if hooks else 0.0
                     if stream:
                         accumulator = StreamAccumulator()
                         async for chunk in client.chat_stream(**effect.request):
@@ -187,6 +199,8 @@ class Agent(Generic[OutputT]):
                         answer = accumulator.response()
                     else:
                         answer = await client.chat(**effect.request)
+                    if hooks:
+                        hooks.response(effect.step, answer, started)
                 else:
                     answer = await run_tools_async(
                         self.tools, effect.calls, self._executor(), self.approver, self.max_concurrency

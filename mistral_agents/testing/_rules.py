@@ -257,7 +257,7 @@ def _check_message_shape(message: Any, index: int, details: _Details, openai_com
         details.add("model_attributes_type", loc, "Input should be a valid dictionary", message)
         return
     role = message.get("role")
-    if role not in MESSAGE_FIELDS:
+    if not isinstance(role, str) or role not in MESSAGE_FIELDS:
         kind = "union_tag_not_found" if role is None else "union_tag_invalid"
         details.add(kind, loc, f"Input tag '{role}' found using 'role' does not match any of the expected tags: "
                     "'system', 'user', 'assistant', 'tool'", message)

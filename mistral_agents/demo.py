@@ -6,11 +6,11 @@ talks to the Mistral API; without, to the built-in offline model, so it works an
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from ._cli_support import choose_client
 from .agent import Agent, FinalResult, ToolCallEvent, ToolResultEvent
 from .client import MistralClient
 from .tools import tool
@@ -57,15 +57,6 @@ def retrieve_payment_date(transaction_id: str) -> dict[str, str]:
     return {"date": payment["date"]} if payment else {"error": f"transaction id {transaction_id} not found"}
 
 
-def make_client() -> tuple[MistralClient, str]:
-    """The real API when ``MISTRAL_API_KEY`` is set, else the built-in offline model; and a label saying which."""
-    if os.environ.get("MISTRAL_API_KEY", "").strip():
-        return MistralClient(), "the Mistral API"
-    from .testing import OfflineModel
-
-    return MistralClient(endpoint="http://offline.invalid", transport=OfflineModel().transport()), "the offline model"
-
-
 def build_agent(client: MistralClient, model: str = "mistral-large-latest") -> Agent[str]:
     return Agent(
         model,
@@ -107,8 +98,9 @@ def _typed_prompts() -> Iterable[str]:
 
 def main(argv: list[str] | None = None) -> int:
     interactive = "--interactive" in (argv or [])
-    client, where = make_client()
-    print(f"Payment-status support bot, on {where}.")
+    chosen = choose_client()  # the Mistral API when MISTRAL_API_KEY is set, else the offline model
+    client = chosen.client
+    print(f"Payment-status support bot, on {chosen.where}.")
     with client, build_agent(client) as agent:
         converse(agent, _typed_prompts() if interactive else SCRIPT)
     return 0

@@ -48,15 +48,25 @@ def run_tools(
         outcomes[position] = _run_inline(registry, call)
     elif ready:
         pool = executor()
-        started = time.perf_counter()
-        futures = [(position, call, pool.submit(call.call)) for position, call in ready]
-        for position, call, future in futures:
+        futures = []
+        for position, call in ready:
+            mark = _Start()
+            future = pool.submit(mark.run, call)
+            future.add_done_callback(mark.done)
+            futures.append((position, call, mark, future))
+        for position, call, mark, future in futures:
+            # A tool's clock starts when a worker picks it up, not while it waits behind other calls; one that
+            # cannot even start within its timeout (the pool busy with stuck tools) is cancelled unstarted.
             timeout = call.tool.timeout
+            if timeout is not None and not mark.event.wait(timeout) and future.cancel():
+                outcomes[position] = registry.finish(call, error=TimeoutError(), error_kind="timeout")
+                continue
+            mark.event.wait()
+            started = mark.at or time.perf_counter()
             remaining = None if timeout is None else max(0.0, timeout - (time.perf_counter() - started))
             try:
                 result = future.result(timeout=remaining)
             except FutureTimeout:
-                future.cancel()
                 outcomes[position] = registry.finish(
                     call, error=TimeoutError(), error_kind="timeout", duration=time.perf_counter() - started
                 )
@@ -103,6 +113,24 @@ async def run_tools_async(
             return registry.finish(call, result=result, duration=time.perf_counter() - started)
 
     return list(await asyncio.gather(*(one(call) for call in calls)))
+
+
+class _Start:
+    """When a pooled call started running (``event`` is also set once the future is done, even unstarted)."""
+
+    __slots__ = ("at", "event")
+
+    def __init__(self) -> None:
+        self.at = 0.0
+        self.event = threading.Event()
+
+    def run(self, call: PreparedCall) -> Any:
+        self.at = time.perf_counter()
+        self.event.set()
+        return call.call()
+
+    def done(self, _future: Any) -> None:
+        self.event.set()
 
 
 def _run_inline(registry: ToolRegistry, call: PreparedCall) -> ToolOutcome:

@@ -258,3 +258,20 @@ async def test_calls_over_the_per_step_cap_are_refused_not_run(h: Harness) -> No
     assert len(contents) == 4  # every call still gets exactly one result
     assert result.output == "ok"
     assert model.rejections == []
+
+
+async def test_a_timeout_counts_from_when_the_tool_starts_not_while_it_waits_for_a_worker(h: Harness) -> None:
+    @tool(timeout=0.5)
+    def work(n: int) -> int:
+        """Takes 0.3 s of its 0.5 s budget."""
+        time.sleep(0.3)
+        return n
+
+    model = OfflineModel(script=[Reply.tool_calls([("work", {"n": 1}), ("work", {"n": 2})]), "ok"])
+    agent = h.agent(model, [work], max_concurrency=1)  # the second call waits 0.3 s for the only worker
+
+    result = await h.run(agent, "go")
+
+    assert [(c.ok, c.result) for c in result.tool_calls] == [(True, 1), (True, 2)]
+    assert all(0.25 < c.duration < 0.45 for c in result.tool_calls)  # the queueing is not the tool's time
+    assert model.rejections == []

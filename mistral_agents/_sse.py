@@ -17,13 +17,15 @@ __all__ = ["SSEDecoder", "aiter_sse_data", "iter_sse_data"]
 class SSEDecoder:
     """Feed it bytes as they arrive; it returns the ``data`` of every event completed so far."""
 
-    __slots__ = ("_data", "_pending")
+    __slots__ = ("_data", "_error", "_pending")
 
     def __init__(self) -> None:
         self._pending = b""
         self._data: list[bytes] = []
+        self._error: ResponseDecodeError | None = None
 
     def feed(self, chunk: bytes) -> list[str]:
+        self._raise_pending_error()
         data = self._pending + chunk if self._pending else chunk
         # A trailing "\r" may be the first half of "\r\n": hold it back until the next chunk.
         limit = len(data) - 1 if data.endswith(b"\r") else len(data)
@@ -36,6 +38,7 @@ class SSEDecoder:
 
     def flush(self) -> list[str]:
         """End of the stream: finish a last line and event that had no terminator."""
+        self._raise_pending_error()
         lines = self._pending.splitlines() if self._pending else []
         self._pending = b""
         return self._lines([*lines, b""])
@@ -45,13 +48,25 @@ class SSEDecoder:
         for line in lines:
             if not line:
                 if self._data:
-                    events.append(_decode(b"\n".join(self._data)))
+                    try:
+                        events.append(_decode(b"\n".join(self._data)))
+                    except ResponseDecodeError as error:
+                        if not events:
+                            raise
+                        # The events before the bad one are delivered first; the error comes next time.
+                        self._data, self._error = [], error
+                        return events
                     self._data = []
             elif line.startswith(b"data:"):
                 value = line[5:]
                 self._data.append(value[1:] if value.startswith(b" ") else value)
             # Other fields (event, id, retry) and comments carry nothing for us.
         return events
+
+    def _raise_pending_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 def _decode(data: bytes) -> str:

@@ -121,7 +121,7 @@ def test_delay_holds_the_response() -> None:
     model = OfflineModel(script=[Reply.text("slow", delay=0.2)])
     started = time.perf_counter()
     post(model)
-    assert time.perf_counter() - started >= 0.2
+    assert time.perf_counter() - started >= 0.19
 
 
 async def test_async_delays_do_not_block_the_event_loop() -> None:
@@ -132,7 +132,7 @@ async def test_async_delays_do_not_block_the_event_loop() -> None:
             *(client.post("/v1/chat/completions", json=chat_body()) for _ in range(5))
         )
     assert [r.status_code for r in responses] == [200] * 5
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 1.2  # one after another would take 1.5 s
 
 
 class TestAuth:

@@ -79,7 +79,7 @@ def test_chunk_delays_are_felt_between_events() -> None:
             if line.startswith("data:"):
                 arrivals.append(time.perf_counter())
     assert len(arrivals) == 5  # the role delta, three words, [DONE]
-    assert arrivals[-1] - arrivals[0] >= 0.4
+    assert arrivals[-1] - arrivals[0] >= 0.3  # four pauses of 0.1 s, with scheduling slack
 
 
 def test_a_cut_stream_is_a_protocol_error_for_the_client() -> None:

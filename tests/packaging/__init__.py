@@ -1,0 +1,1 @@
+"""Packaging tests: the built wheel, installed alone in a fresh venv."""

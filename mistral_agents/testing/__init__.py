@@ -6,6 +6,15 @@
 - :class:`OfflineServer` — the model on a real loopback HTTP server
   (also ``python -m mistral_agents.testing serve --port N``).
 - :func:`check_chat_request` — the hosted API's request rules, as a pure function.
+
+Example::
+
+    model = OfflineModel(script=[Reply.tool_call("retrieve_payment_status", {"transaction_id": "T1001"}),
+                                 "The status of transaction T1001 is Paid."])
+    client = MistralClient(endpoint="http://offline", transport=model.transport())
+    ...                                  # run the code under test
+    assert model.rejections == []        # the hosted API would have accepted every request
+    model.chat_requests[-1]["messages"]  # what was sent
 """
 
 from ._model import OfflineModel, Policy, RecordedRequest

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "agents.md"
 
 
-def test_the_agents_guide_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_agents_guide_examples_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
     assert len(blocks) >= 8
-    namespace: dict[str, Any] = {"__name__": "agents_guide"}
+    module = types.ModuleType("agents_guide")  # a real module: dataclasses look their module up
+    monkeypatch.setitem(sys.modules, module.__name__, module)
     for number, block in enumerate(blocks):
-        exec(compile(block, f"{DOC.name}[{number}]", "exec"), namespace)
+        exec(compile(block, f"{DOC.name}[{number}]", "exec"), module.__dict__)
     printed = capsys.readouterr().out
     for promised in [
         "Could you please provide your transaction id?",

@@ -173,14 +173,15 @@ async def test_max_steps_ends_the_run_with_the_transcript(h: Harness) -> None:
     assert model.rejections == []
 
 
-async def test_finish_reason_length_is_reported_on_the_result(h: Harness) -> None:
-    model = OfflineModel(script=[Reply.text("The answer is cut", finish_reason="length")])
+@pytest.mark.parametrize("reason", ["length", "model_length"])
+async def test_a_cut_off_answer_is_reported_on_the_result(h: Harness, reason: str) -> None:
+    model = OfflineModel(script=[Reply.text("The answer is cut", finish_reason=reason)])
     agent = h.agent(model, [add])
 
     result = await h.run(agent, "long story please")
 
     assert result.output == "The answer is cut"
-    assert result.finish_reason == "length" and result.truncated
+    assert result.finish_reason == reason and result.truncated
     assert model.rejections == []
 
 

@@ -150,7 +150,7 @@ def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]
         message, finish_reason = _accept(state, response)
         logger.debug("step %d: finish_reason=%s, %d tool call(s)", step, finish_reason, len(message.tool_calls or ()))
         if message.tool_calls:
-            calls = _prepare(plan, state, message, step)
+            calls = _prepare(plan, state, message, response.choices[0].message)
             for call in calls:
                 yield Emit(ToolCallEvent(call.tool_call_id, call.name, call.arguments, step))
             outcomes: list[ToolOutcome] = yield RunTools(calls, step)
@@ -218,15 +218,24 @@ def _accept(state: RunState, response: ChatCompletionResponse) -> tuple[ChatMess
     return message, choice.finish_reason
 
 
-def _prepare(plan: Plan, state: RunState, message: ChatMessage, step: int) -> list[PreparedCall | ToolOutcome]:
+def _prepare(plan: Plan, state: RunState, message: ChatMessage, sent: ChatMessage) -> list[PreparedCall | ToolOutcome]:
+    """``message`` is the transcript's copy of ``sent`` (ids and names made valid); a renamed call is unknown."""
     ctx = context(state)
     calls: list[PreparedCall | ToolOutcome] = []
-    for position, call in enumerate(message.tool_calls or ()):
+    for position, (call, original) in enumerate(zip(message.tool_calls or (), sent.tool_calls or (), strict=True)):
         if position >= plan.max_tool_calls_per_step:
             calls.append(_over_cap(call.id, call.function.name, call.function.arguments, plan.max_tool_calls_per_step))
+        elif call.function.name != original.function.name:  # not a valid tool name: never looked up
+            calls.append(_unknown(plan, call.id, call.function.name, original.function.name, call.function.arguments))
         else:
             calls.append(plan.registry.prepare(call, ctx))
     return calls
+
+
+def _unknown(plan: Plan, call_id: str, name: str, sent_name: str, arguments: str) -> ToolOutcome:
+    shown = sent_name if len(sent_name) <= 80 else sent_name[:79] + "…"
+    text = f"unknown tool {shown!r}. Available tools: {', '.join(plan.registry) or 'none'}."
+    return ToolOutcome(call_id, name, arguments, None, None, f"Error: {text}", text, "unknown_tool", None, 0.0)
 
 
 def _over_cap(call_id: str, name: str, arguments: str, cap: int) -> ToolOutcome:

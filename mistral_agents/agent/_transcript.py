@@ -21,6 +21,8 @@ logger = logging.getLogger("mistral_agents.agent")
 __all__ = ["IdAllocator", "normalize_history"]
 
 _VALID_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
+_VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_NAME_JUNK = re.compile(r"[^a-zA-Z0-9_-]")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 #: What stands between a tool result and a new user turn when a history ends with tool results.
@@ -60,17 +62,29 @@ def _derive(original: str, salt: int) -> str:
     return "".join(chars)
 
 
+def valid_name(name: str) -> str:
+    """A function name the hosted API accepts (``^[a-zA-Z0-9_-]{1,64}$``): ``name`` itself when it is one."""
+    if isinstance(name, str) and _VALID_NAME.match(name):
+        return name
+    return _NAME_JUNK.sub("_", str(name or ""))[:64] or "unnamed_tool"
+
+
 def with_valid_ids(message: ChatMessage, ids: IdAllocator) -> ChatMessage:
-    """The assistant ``message`` with its tool-call ids made valid and distinct (a copy only if needed)."""
+    """The assistant ``message`` with its tool-call ids made valid and distinct, and its function names valid
+    (a copy only if needed)."""
     calls = message.tool_calls
     if not calls:
         return message
     fixed = [ids.claim(call.id) for call in calls]
-    if all(new == call.id and call.type == "function" for new, call in zip(fixed, calls, strict=True)):
+    names = [valid_name(call.function.name) for call in calls]
+    if all(
+        new == call.id and name == call.function.name and call.type == "function"
+        for new, name, call in zip(fixed, names, calls, strict=True)
+    ):
         return message
     new_calls = [
-        ToolCall(id=new, function=FunctionCall(name=call.function.name, arguments=call.function.arguments))
-        for new, call in zip(fixed, calls, strict=True)
+        ToolCall(id=new, function=FunctionCall(name=name, arguments=call.function.arguments))
+        for new, name, call in zip(fixed, names, calls, strict=True)
     ]
     return message.model_copy(update={"tool_calls": new_calls})
 

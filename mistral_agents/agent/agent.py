@@ -46,7 +46,8 @@ class Agent(Generic[OutputT]):
     :class:`ToolError`. More than ``max_steps`` model calls end it with :class:`MaxStepsExceeded`.
     ``output_type`` (a pydantic model) asks for a JSON answer and validates it, asking once more if invalid.
     ``approver`` is consulted before any tool declared with ``requires_approval=True`` runs; ``hooks``
-    (:class:`AgentHooks`) observe model calls and tool calls, e.g. for tracing.
+    (:class:`AgentHooks`) observe model calls and tool calls, e.g. for tracing. ``max_result_chars`` caps the
+    text of each tool result sent back to the model (the rest is cut, with a marker saying how much).
     Other keyword arguments (``temperature``, ``max_tokens``, ...) are sent with every chat request.
     """
 
@@ -66,6 +67,7 @@ class Agent(Generic[OutputT]):
         max_concurrency: int = 8,
         approver: Approver | None = None,
         hooks: AgentHooks | Sequence[AgentHooks] | None = None,
+        max_result_chars: int | None = None,
         **chat_params: Any,
     ) -> None:
         if not isinstance(model, str) or not model:
@@ -78,7 +80,12 @@ class Agent(Generic[OutputT]):
             raise TypeError("output_type must be a pydantic model class")
         if client is not None and not isinstance(client, MistralClient | MistralAsyncClient):
             raise TypeError("client must be a MistralClient or a MistralAsyncClient")
-        registry = tools if isinstance(tools, ToolRegistry) else ToolRegistry(tools)
+        if isinstance(tools, ToolRegistry):
+            if max_result_chars is not None and max_result_chars != tools.max_result_chars:
+                tools = ToolRegistry(tools.values(), max_result_chars=max_result_chars)
+            registry = tools
+        else:
+            registry = ToolRegistry(tools, max_result_chars=max_result_chars)
         self._plan = _steps.Plan.build(
             model, registry, system_prompt=system_prompt, tool_choice=tool_choice, max_steps=max_steps,
             max_tool_errors=max_tool_errors, max_tool_calls_per_step=max_tool_calls_per_step,

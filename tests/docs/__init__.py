@@ -1,0 +1,1 @@
+"""The documentation stays true: its code blocks run in the tests."""

@@ -32,7 +32,6 @@ FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SKIP_MARKER = "<!-- skip-test -->"
 #: Pages owned by others whose blocks are fragments that don't run yet: how many of their blocks fail. The test
 #: runs them all and fails if the count changes (fixed: lower it; newly broken: fix the page).
-KNOWN_BROKEN = {"docs/tools.md": 4}
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 
 
@@ -107,8 +106,7 @@ def test_code_blocks_run(path: Path, offline: OfflineModel, monkeypatch: pytest.
         except Exception as error:
             failures.append(f"{name}, block at line {block.line}: {type(error).__name__}: {error}")
     assert offline.rejections == [], "the docs sent a request the hosted API would reject"
-    expected = KNOWN_BROKEN.get(name, 0)
-    assert len(failures) == expected, "\n".join(failures) or f"{name}: all blocks run now; update KNOWN_BROKEN"
+    assert not failures, "\n".join(failures)
 
 
 def test_the_extractor_sees_markers_and_indented_blocks(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ retryable error, which keeps ``import mistral_agents`` and the happy path lean.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import random
 import time
@@ -24,6 +23,13 @@ T = TypeVar("T")
 RETRYABLE_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
 
 
+async def _asyncio_sleep(seconds: float) -> None:
+    """``asyncio.sleep``, imported on first use: a sync-only program never loads asyncio for us."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How retries wait: exponential backoff with jitter, or the server's ``Retry-After`` when it sends one.
@@ -36,7 +42,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     jitter: float = 0.5
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
-    async_sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
+    async_sleep: Callable[[float], Awaitable[None]] = field(default=_asyncio_sleep, repr=False)
 
     def wait_seconds(self, attempt: int, error: BaseException | None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""

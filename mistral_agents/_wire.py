@@ -59,6 +59,7 @@ class ClientSettings:
     retry: RetryPolicy
     base_url: str = field(init=False)
     headers: dict[str, str] = field(init=False, repr=False)
+    _urls: dict[str, httpx.URL] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         headers = {"Accept": "application/json", "Content-Type": "application/json", "User-Agent": _USER_AGENT}
@@ -66,6 +67,7 @@ class ClientSettings:
             headers["Authorization"] = f"Bearer {self.api_key}"
         object.__setattr__(self, "base_url", api_base_url(self.endpoint))
         object.__setattr__(self, "headers", headers)
+        object.__setattr__(self, "_urls", {})
 
     @classmethod
     def create(
@@ -89,6 +91,13 @@ class ClientSettings:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def request_url(self, path: str) -> httpx.URL:
+        """``url(path)`` parsed once: httpx takes a parsed URL as is, sparing a parse per request."""
+        parsed = self._urls.get(path)
+        if parsed is None:
+            parsed = self._urls[path] = httpx.URL(self.base_url + path)
+        return parsed
 
     def api_error(self, response: httpx.Response) -> MistralAPIException:
         """The typed exception for an error response, its message cleared of the API key."""
@@ -466,8 +475,13 @@ def http_errors() -> Iterator[None]:
     """Translate httpx's transport errors into ours (the message names the failure, never the key)."""
     try:
         yield
-    except httpx.TimeoutException as error:
-        raise MistralTimeoutException(f"the request timed out ({type(error).__name__})") from error
     except httpx.TransportError as error:
-        detail = str(error) or type(error).__name__
-        raise MistralConnectionException(f"connection error: {detail}") from error
+        raise transport_error(error) from error
+
+
+def transport_error(error: httpx.TransportError) -> MistralException:
+    """Our exception for an httpx transport error (raise it ``from error``); see :func:`http_errors`."""
+    if isinstance(error, httpx.TimeoutException):
+        return MistralTimeoutException(f"the request timed out ({type(error).__name__})")
+    detail = str(error) or type(error).__name__
+    return MistralConnectionException(f"connection error: {detail}")

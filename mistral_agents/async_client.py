@@ -15,23 +15,24 @@ from ._retry import RetryPolicy
 from ._sse import aiter_sse_data
 from .exceptions import MistralException
 from .models.chat_completion import ChatCompletionResponse, ChatCompletionStreamResponse
-from .models.embeddings import EmbeddingResponse
-from .models.models import ModelList
 
 if TYPE_CHECKING:
     from .client import MistralClient
+    from .models.embeddings import EmbeddingResponse
+    from .models.models import ModelList
 
 __all__ = ["MistralAsyncClient"]
 
 logger = logging.getLogger("mistral_agents")
+_STREAM_HEADERS = {"Accept": "text/event-stream"}
 
 
 class MistralAsyncClient(
     BaseClient[
         Coroutine[Any, Any, ChatCompletionResponse],
         AsyncIterator[ChatCompletionStreamResponse],
-        Coroutine[Any, Any, EmbeddingResponse],
-        Coroutine[Any, Any, ModelList],
+        Coroutine[Any, Any, "EmbeddingResponse"],
+        Coroutine[Any, Any, "ModelList"],
     ]
 ):
     """The asyncio twin of :class:`~mistral_agents.client.MistralClient`: ``await client.chat(...)``,
@@ -51,7 +52,10 @@ class MistralAsyncClient(
         self._configure(api_key, endpoint, max_retries, timeout, retry)
         self._transport = transport
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(transport=transport, timeout=timeout)
+        # An owned client carries our headers itself: no per-request header merge on the hot path.
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport, timeout=timeout, headers=self._settings.headers
+        )
 
     def as_sync(self) -> MistralClient:
         """A sync client with the same settings (and transport, when it serves both flavours)."""
@@ -96,27 +100,42 @@ class MistralAsyncClient(
 
     async def _embeddings(self, body: dict[str, Any]) -> EmbeddingResponse:
         response = await self._request("POST", "/embeddings", body)
+        from .models.embeddings import EmbeddingResponse
+
         return _wire.decode(EmbeddingResponse, response.content, response.status_code)
 
     async def _list_models(self) -> ModelList:
         response = await self._request("GET", "/models", None)
+        from .models.models import ModelList
+
         return _wire.decode(ModelList, response.content, response.status_code)
 
     async def _request(
         self, method: str, path: str, body: dict[str, Any] | None, stream: bool = False
     ) -> httpx.Response:
         s = self._settings
-        headers = s.headers if not stream else {**s.headers, "Accept": "text/event-stream"}
+        if self._owns_http:  # our headers are the client's defaults
+            headers: dict[str, str] | None = _STREAM_HEADERS if stream else None
+        else:
+            headers = s.headers if not stream else {**s.headers, **_STREAM_HEADERS}
         request = self._http.build_request(
-            method, s.url(path), content=_wire.encode_json(body) if body is not None else None, headers=headers
+            method,
+            s.request_url(path),
+            content=_wire.encode_json(body) if body is not None else None,
+            headers=headers,
         )
+        http = self._http
 
         async def attempt() -> httpx.Response:
-            with _wire.http_errors():
-                response = await self._http.send(request, stream=stream)
+            try:
+                response = await http.send(request, stream=stream)
+            except httpx.TransportError as error:
+                raise _wire.transport_error(error) from error
+            if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d", method, path, response.status_code)
-                if response.is_success:
-                    return response
+            if response.is_success:
+                return response
+            with _wire.http_errors():
                 try:
                     await response.aread()
                 finally:

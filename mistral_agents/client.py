@@ -15,19 +15,20 @@ from ._retry import RetryPolicy
 from ._sse import iter_sse_data
 from .exceptions import MistralException
 from .models.chat_completion import ChatCompletionResponse, ChatCompletionStreamResponse
-from .models.embeddings import EmbeddingResponse
-from .models.models import ModelList
 
 if TYPE_CHECKING:
     from .async_client import MistralAsyncClient
+    from .models.embeddings import EmbeddingResponse
+    from .models.models import ModelList
 
 __all__ = ["MistralClient"]
 
 logger = logging.getLogger("mistral_agents")
+_STREAM_HEADERS = {"Accept": "text/event-stream"}
 
 
 class MistralClient(
-    BaseClient[ChatCompletionResponse, Iterator[ChatCompletionStreamResponse], EmbeddingResponse, ModelList]
+    BaseClient[ChatCompletionResponse, Iterator[ChatCompletionStreamResponse], "EmbeddingResponse", "ModelList"]
 ):
     """A synchronous client for the Mistral API (and OpenAI-compatible servers).
 
@@ -51,7 +52,8 @@ class MistralClient(
         self._configure(api_key, endpoint, max_retries, timeout, retry)
         self._transport = transport
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport, timeout=timeout)
+        # An owned client carries our headers itself: no per-request header merge on the hot path.
+        self._http = http_client or httpx.Client(transport=transport, timeout=timeout, headers=self._settings.headers)
 
     def as_async(self) -> MistralAsyncClient:
         """An async client with the same settings (and transport, when it serves both flavours)."""
@@ -98,25 +100,40 @@ class MistralClient(
 
     def _embeddings(self, body: dict[str, Any]) -> EmbeddingResponse:
         response = self._request("POST", "/embeddings", body)
+        from .models.embeddings import EmbeddingResponse
+
         return _wire.decode(EmbeddingResponse, response.content, response.status_code)
 
     def _list_models(self) -> ModelList:
         response = self._request("GET", "/models", None)
+        from .models.models import ModelList
+
         return _wire.decode(ModelList, response.content, response.status_code)
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None, stream: bool = False) -> httpx.Response:
         s = self._settings
-        headers = s.headers if not stream else {**s.headers, "Accept": "text/event-stream"}
+        if self._owns_http:  # our headers are the client's defaults
+            headers: dict[str, str] | None = _STREAM_HEADERS if stream else None
+        else:
+            headers = s.headers if not stream else {**s.headers, **_STREAM_HEADERS}
         request = self._http.build_request(
-            method, s.url(path), content=_wire.encode_json(body) if body is not None else None, headers=headers
+            method,
+            s.request_url(path),
+            content=_wire.encode_json(body) if body is not None else None,
+            headers=headers,
         )
+        http = self._http
 
         def attempt() -> httpx.Response:
-            with _wire.http_errors():
-                response = self._http.send(request, stream=stream)
+            try:
+                response = http.send(request, stream=stream)
+            except httpx.TransportError as error:
+                raise _wire.transport_error(error) from error
+            if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d", method, path, response.status_code)
-                if response.is_success:
-                    return response
+            if response.is_success:
+                return response
+            with _wire.http_errors():
                 try:
                     response.read()
                 finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from types import TracebackType
@@ -24,6 +25,21 @@ if TYPE_CHECKING:
 __all__ = ["MistralAsyncClient"]
 
 logger = logging.getLogger("mistral_agents")
+#: Owned clients keep every pooled connection alive (httpx keeps 20 of 100, so a busy client reconnects constantly).
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
+
+def _in_flight_gate(http: httpx.AsyncClient) -> asyncio.Semaphore | None:
+    """At most as many requests in flight as the pool has connections, when the pool says how many.
+
+    With hundreds of tasks on one client, httpcore's pool rescans its whole wait queue for every request
+    (quadratic); requests waiting here instead cost nothing.
+    """
+    pool = getattr(getattr(http, "_transport", None), "_pool", None)
+    limit = getattr(pool, "_max_connections", None)
+    return asyncio.Semaphore(limit) if isinstance(limit, int) and limit > 0 else None
+
+
 _STREAM_HEADERS = {"Accept": "text/event-stream"}
 
 
@@ -54,8 +70,9 @@ class MistralAsyncClient(
         self._owns_http = http_client is None
         # An owned client carries our headers itself: no per-request header merge on the hot path.
         self._http = http_client or httpx.AsyncClient(
-            transport=transport, timeout=timeout, headers=self._settings.headers
+            transport=transport, timeout=timeout, limits=_LIMITS, headers=self._settings.headers
         )
+        self._gate = _in_flight_gate(self._http)
 
     def as_sync(self) -> MistralClient:
         """A sync client with the same settings (and transport, when it serves both flavours)."""
@@ -128,7 +145,11 @@ class MistralAsyncClient(
 
         async def attempt() -> httpx.Response:
             try:
-                response = await http.send(request, stream=stream)
+                if self._gate is None:
+                    response = await http.send(request, stream=stream)
+                else:  # keep httpcore's wait queue short: its bookkeeping grows with the queue
+                    async with self._gate:
+                        response = await http.send(request, stream=stream)
             except httpx.TransportError as error:
                 raise _wire.transport_error(error) from error
             if logger.isEnabledFor(logging.DEBUG):

@@ -21,6 +21,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Reads one request, asks the model, plays the :class:`WireResponse` (chunked and flushed when streamed)."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stalls
     server: _HTTPServer
 
     def do_GET(self) -> None:

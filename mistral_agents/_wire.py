@@ -100,11 +100,36 @@ class ClientSettings:
         return parsed
 
     def api_error(self, response: httpx.Response) -> MistralAPIException:
-        """The typed exception for an error response, its message cleared of the API key."""
+        """The typed exception for an error response, cleared of the API key (message, body, headers, ...)."""
         error = error_from_response(response.status_code, response.headers, response.content)
-        error.message = self.redact(error.message)
-        error.args = (error.message,)
+        if self.api_key and self.api_key.encode() in response.content + str(response.headers).encode():
+            error.message = self.redact(error.message)
+            error.args = (error.message,)
+            error.body = self.redact_value(error.body)
+            error.headers = {name: self.redact(value) for name, value in error.headers.items()}
+            for name in ("code", "type", "request_id"):
+                setattr(error, name, self.redact_value(getattr(error, name)))
         return error
+
+    def redact_value(self, value: Any) -> Any:
+        """:meth:`redact` applied to every string in parsed JSON (iteratively: bodies can nest deeply)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if not isinstance(value, dict | list):
+            return value
+        root: list[Any] = [value]
+        stack: list[tuple[Any, Any, Any]] = [(root, 0, value)]
+        while stack:
+            parent, key, item = stack.pop()
+            if isinstance(item, str):
+                parent[key] = self.redact(item)
+            elif isinstance(item, dict):
+                mapping = parent[key] = dict(item)
+                stack.extend((mapping, k, v) for k, v in item.items())
+            elif isinstance(item, list):
+                items = parent[key] = list(item)
+                stack.extend((items, i, v) for i, v in enumerate(item))
+        return root[0]
 
     def redact(self, text: str) -> str:
         """``text`` with the API key masked, should a server ever echo it back."""

@@ -27,6 +27,7 @@ __all__ = ["StreamAccumulator", "amerge_stream", "merge_stream"]
 
 @dataclass
 class _CallParts:
+    index: int = 0
     id: str = ""
     name: str = ""
     arguments: list[str] = field(default_factory=list)
@@ -98,7 +99,7 @@ def _merge_call(parts: _ChoiceParts, position: int, call: ToolCall) -> None:
     current = parts.calls.get(slot) if slot is not None else None
     if current is None or (call_id and current.id and call_id != current.id):
         slot = len(parts.calls)
-        current = parts.calls[slot] = _CallParts()
+        current = parts.calls[slot] = _CallParts(index)
         parts.slot_of_index[index] = slot
     if call_id and not current.id:
         current.id = call_id
@@ -111,7 +112,7 @@ def _merge_call(parts: _ChoiceParts, position: int, call: ToolCall) -> None:
 def _message(parts: _ChoiceParts) -> ChatMessage:
     calls = [
         ToolCall(id=c.id or "null", function=FunctionCall(name=c.name, arguments="".join(c.arguments)))
-        for _, c in sorted(parts.calls.items())
+        for _, c in sorted(parts.calls.items(), key=lambda item: (item[1].index, item[0]))
     ]
     return ChatMessage(role=parts.role, content="".join(parts.content), tool_calls=calls or None)
 

@@ -20,7 +20,6 @@ from mistral_agents import (
     Agent,
     BadRequestError,
     MistralAsyncClient,
-    MistralClient,
     MistralConnectionException,
     MistralTimeoutException,
     PermissionDeniedError,
@@ -467,8 +466,3 @@ async def test_an_agent_recovers_from_a_transient_fault_without_losing_anything(
     assert result.output == "The value is value-of-k1."
     assert [m.role for m in result.messages] == ["user", "assistant", "tool", "assistant"]
     assert len(sleeps) == 2
-
-
-def test_client_types_are_what_the_matrix_covers() -> None:
-    assert {Flavour("sync").mode, Flavour("async").mode} == {"sync", "async"}
-    assert issubclass(MistralClient, object) and issubclass(MistralAsyncClient, object)

@@ -59,6 +59,8 @@ def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
+# Newer starlette asks for its own httpx fork in TestClient; the plain httpx it warns about works.
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 def test_fastapi_app_streams_sse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
     pytest.importorskip("fastapi")

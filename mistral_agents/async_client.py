@@ -106,9 +106,14 @@ class MistralAsyncClient(
         reader = _wire.ChunkReader()
         try:
             with _wire.http_errors():
-                async for data in aiter_sse_data(response.aiter_bytes()):
+                events = aiter_sse_data(response.aiter_bytes())
+                async for data in events:
                     chunk = reader.read(data)
                     if chunk is None:
+                        # Read to the end of the body (normally just its last, empty chunk), so the
+                        # connection goes back to the pool instead of being closed.
+                        async for _ in events:
+                            pass
                         return
                     yield chunk
             reader.end()

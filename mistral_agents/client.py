@@ -89,9 +89,14 @@ class MistralClient(
         reader = _wire.ChunkReader()
         try:
             with _wire.http_errors():
-                for data in iter_sse_data(response.iter_bytes()):
+                events = iter_sse_data(response.iter_bytes())
+                for data in events:
                     chunk = reader.read(data)
                     if chunk is None:
+                        # Read to the end of the body (normally just its last, empty chunk), so the
+                        # connection goes back to the pool instead of being closed.
+                        for _ in events:
+                            pass
                         return
                     yield chunk
             reader.end()

@@ -163,7 +163,7 @@ class OfflineServer:
         """Serve from a background (daemon) thread."""
         if self._thread is None and not self._closed:
             self._serving = True
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01},
                                             daemon=True, name=f"offline-model-server-{self.port}")
             self._thread.start()
         return self

@@ -82,16 +82,7 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
         **extra: Any,
     ) -> ChatT:
         """A chat completion. Only the parameters you set are sent; ``extra`` passes newer fields through."""
-        params = dict(
-            temperature=temperature, top_p=top_p, max_tokens=max_tokens, random_seed=random_seed,
-            safe_prompt=safe_prompt, stop=stop, parallel_tool_calls=parallel_tool_calls,
-            presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, n=n, **extra,
-        )  # fmt: skip
-        body = _wire.chat_body(
-            model, messages, stream=False, tools=tools, tool_choice=tool_choice,
-            response_format=response_format, params=params,
-        )  # fmt: skip
-        return self._chat(body)
+        return self._chat(_chat_body(locals(), stream=False))
 
     def chat_stream(
         self,
@@ -114,16 +105,7 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
         **extra: Any,
     ) -> StreamT:
         """A streamed chat completion: chunks as the server sends them (retried only before the first byte)."""
-        params = dict(
-            temperature=temperature, top_p=top_p, max_tokens=max_tokens, random_seed=random_seed,
-            safe_prompt=safe_prompt, stop=stop, parallel_tool_calls=parallel_tool_calls,
-            presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, n=n, **extra,
-        )  # fmt: skip
-        body = _wire.chat_body(
-            model, messages, stream=True, tools=tools, tool_choice=tool_choice,
-            response_format=response_format, params=params,
-        )  # fmt: skip
-        return self._chat_stream(body)
+        return self._chat_stream(_chat_body(locals(), stream=True))
 
     def embeddings(self, model: str, input: str | Sequence[str], **extra: Any) -> EmbeddingsT:
         """Embeddings of one text or a list of texts."""
@@ -150,3 +132,21 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
 
     def _list_models(self) -> ModelsT:
         raise NotImplementedError
+
+
+_NOT_PARAMS = frozenset({"self", "model", "messages", "tools", "tool_choice", "response_format", "extra"})
+
+
+def _chat_body(arguments: dict[str, Any], *, stream: bool) -> dict[str, Any]:
+    """The request body from the arguments of ``chat``/``chat_stream`` (their ``locals()``): one place for both."""
+    params = {name: value for name, value in arguments.items() if name not in _NOT_PARAMS}
+    params.update(arguments["extra"])
+    return _wire.chat_body(
+        arguments["model"],
+        arguments["messages"],
+        stream=stream,
+        tools=arguments["tools"],
+        tool_choice=arguments["tool_choice"],
+        response_format=arguments["response_format"],
+        params=params,
+    )

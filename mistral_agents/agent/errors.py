@@ -39,4 +39,4 @@ class OutputValidationError(AgentError):
 
 
 class ModelError(AgentError):
-    """The model reported an error (``finish_reason`` ``"error"``) or returned no answer at all."""
+    """The model reported an error (``finish_reason`` ``"error"``) or the response had no choices."""

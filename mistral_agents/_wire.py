@@ -1,7 +1,7 @@
-"""The Mistral wire protocol as plain functions: settings, request bodies, response decoding, errors.
+"""The Mistral wire protocol as plain functions: settings, request bodies, response and stream decoding.
 
 Nothing here does I/O; :mod:`mistral_agents.client` and :mod:`mistral_agents.async_client` send what this
-builds and hand back what it decodes.
+builds and hand back what it decodes; error bodies and transport failures are read in :mod:`._errors`.
 """
 
 from __future__ import annotations
@@ -9,32 +9,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from http import HTTPStatus
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from ._errors import error_from_response, parse_error_body, snippet
 from ._retry import RetryPolicy
 from ._version import __version__
 from .exceptions import (
-    AuthenticationError,
-    BadRequestError,
     MistralAPIException,
     MistralConnectionException,
     MistralException,
-    MistralTimeoutException,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RequestTimeoutError,
     ResponseDecodeError,
-    ServerError,
 )
 from .models.chat_completion import ChatCompletionStreamResponse, ChatMessage
 
@@ -341,122 +331,10 @@ def decode(model: type[M], content: bytes, status_code: int = 200) -> M:
         if details and details[0]["type"] == "json_invalid":
             reason = "the body is not valid JSON"
         raise ResponseDecodeError(
-            f"{status_code}: could not read the {model.__name__} in the response ({reason}): {_snippet(content)}",
+            f"{status_code}: could not read the {model.__name__} in the response ({reason}): {snippet(content)}",
             status_code=status_code,
-            body=_snippet(content),
+            body=snippet(content),
         ) from None
-
-
-_STATUS_CLASSES: dict[int, type[MistralAPIException]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    408: RequestTimeoutError,
-    422: BadRequestError,
-    429: RateLimitError,
-    500: ServerError,
-    502: ServerError,
-    503: ServerError,
-    504: ServerError,
-}
-_REQUEST_ID_HEADERS = ("x-request-id", "mistral-correlation-id", "x-kong-request-id")
-
-
-def error_from_response(status_code: int, headers: Mapping[str, str], content: bytes) -> MistralAPIException:
-    """The typed exception for an error response, with a readable message from any body shape. Never raises."""
-    cls = _STATUS_CLASSES.get(status_code, MistralAPIException)
-    try:
-        body, message, code, kind, request_id = _parse_error_body(content)
-    except Exception:  # a last line of defence: a strange body must not hide the status
-        body, message, code, kind, request_id = _snippet(content), _snippet(content), None, None, None
-    if request_id is None:
-        lowered = {k.lower(): v for k, v in headers.items()}
-        request_id = next((lowered[h] for h in _REQUEST_ID_HEADERS if h in lowered), None)
-    return cls(
-        _headline(status_code, kind, message),
-        status_code=status_code,
-        headers=headers,
-        code=code,
-        type=kind,
-        request_id=request_id,
-        body=body,
-    )
-
-
-def _headline(status_code: int, kind: str | None, message: str) -> str:
-    if kind:
-        prefix = f"{status_code} {kind}"
-    else:
-        try:
-            prefix = f"{status_code} {HTTPStatus(status_code).phrase}"
-        except ValueError:
-            prefix = str(status_code)
-    if not message or message.lower() == prefix.split(" ", 1)[-1].lower():
-        return prefix
-    return f"{prefix}: {message}"
-
-
-def _parse_error_body(content: bytes) -> tuple[Any, str, str | int | None, str | None, str | None]:
-    try:
-        body = json.loads(content) if content else None
-    except (ValueError, UnicodeDecodeError):
-        return _snippet(content), _describe_text(content), None, None, None
-    if not isinstance(body, dict):
-        return body, _describe(body), None, None, None
-    error = body.get("error")
-    source: dict[str, Any] = error if isinstance(error, dict) else body
-    raw = source.get("message", source.get("detail", error if isinstance(error, str) else None))
-    kind = source.get("type") if isinstance(source.get("type"), str) else None
-    code = source.get("code") if isinstance(source.get("code"), str | int) else None
-    request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else None
-    return body, _describe(raw), code, kind, request_id
-
-
-def _describe(raw: Any) -> str:
-    """Readable text from a message that may be a string, a JSON string, a dict or a list of details."""
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text[:1] in "{[":
-            try:
-                return _describe(json.loads(text))
-            except ValueError:
-                pass
-        return _shorten(text)
-    if isinstance(raw, list):
-        return "; ".join(_describe(item) for item in raw) or ""
-    if isinstance(raw, dict):
-        if "msg" in raw:
-            loc = raw.get("loc")
-            where = ".".join(str(part) for part in loc) if isinstance(loc, list | tuple) else ""
-            return f"{raw['msg']} ({where})" if where else str(raw["msg"])
-        for key in ("detail", "message", "error"):
-            if key in raw:
-                return _describe(raw[key])
-        return _shorten(json.dumps(raw, ensure_ascii=False))
-    if raw is None:
-        return ""
-    return _shorten(str(raw))
-
-
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def _describe_text(content: bytes) -> str:
-    """A non-JSON body (an HTML page from a proxy, plain text) in one short line."""
-    title = _TITLE.search(content)
-    text = title.group(1).decode("utf-8", "replace") if title else _TAGS.sub(" ", content.decode("utf-8", "replace"))
-    text = " ".join(text.split())
-    return f"non-JSON response: {_shorten(text)}" if text else "empty response body"
-
-
-def _shorten(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _snippet(content: bytes, limit: int = 300) -> str:
-    return _shorten(content.decode("utf-8", "replace"), limit)
 
 
 # --------------------------------------------------------------------------------------------------- streams
@@ -481,7 +359,7 @@ class ChunkReader:
         if not chunk.choices:
             extra = chunk.model_extra or {}
             if "error" in extra or chunk.object == "error" or "message" in extra:
-                _, message, code, kind, _ = _parse_error_body(data.encode())
+                _, message, code, kind, _ = parse_error_body(data.encode())
                 raise MistralAPIException(
                     f"error in the stream: {message}", status_code=200, code=code, type=kind, body=data
                 )
@@ -493,20 +371,3 @@ class ChunkReader:
         """The connection closed: fine after ``[DONE]`` or a finish reason, an error otherwise."""
         if not (self.done or self.finished):
             raise MistralConnectionException("the stream ended before it was complete (no [DONE], no finish reason)")
-
-
-@contextmanager
-def http_errors() -> Iterator[None]:
-    """Translate httpx's transport errors into ours (the message names the failure, never the key)."""
-    try:
-        yield
-    except httpx.TransportError as error:
-        raise transport_error(error) from error
-
-
-def transport_error(error: httpx.TransportError) -> MistralException:
-    """Our exception for an httpx transport error (raise it ``from error``); see :func:`http_errors`."""
-    if isinstance(error, httpx.TimeoutException):
-        return MistralTimeoutException(f"the request timed out ({type(error).__name__})")
-    detail = str(error) or type(error).__name__
-    return MistralConnectionException(f"connection error: {detail}")

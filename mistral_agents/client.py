@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import _retry, _wire
+from . import _errors, _retry, _wire
 from ._base_client import BaseClient, Timeout
 from ._retry import RetryPolicy
 from ._sse import iter_sse_data
@@ -88,7 +88,7 @@ class MistralClient(
         response = self._request("POST", "/chat/completions", body, stream=True)
         reader = _wire.ChunkReader()
         try:
-            with _wire.http_errors():
+            with _errors.http_errors():
                 events = iter_sse_data(response.iter_bytes())
                 for data in events:
                     chunk = reader.read(data)
@@ -133,12 +133,12 @@ class MistralClient(
             try:
                 response = http.send(request, stream=stream)
             except httpx.TransportError as error:
-                raise _wire.transport_error(error) from error
+                raise _errors.transport_error(error) from error
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d", method, path, response.status_code)
             if response.is_success:
                 return response
-            with _wire.http_errors():
+            with _errors.http_errors():
                 try:
                     response.read()
                 finally:

@@ -20,7 +20,7 @@ from mistral_agents import (
     ResponseDecodeError,
     ServerError,
 )
-from mistral_agents._wire import error_from_response
+from mistral_agents._errors import error_from_response
 
 from .helpers import KEY, Recorder, completion
 

@@ -7,8 +7,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mistral_agents._errors import error_from_response
 from mistral_agents._sse import SSEDecoder
-from mistral_agents._wire import error_from_response
 from mistral_agents.exceptions import MistralAPIException
 from mistral_agents.models.chat_completion import ChatCompletionStreamResponse
 from mistral_agents.streaming import StreamAccumulator

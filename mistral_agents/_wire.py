@@ -173,15 +173,25 @@ def encode_json(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
+class EncodedMessages(list[dict[str, Any]]):
+    """Messages already in wire form (from :func:`message_dict`), sent as they are.
+
+    An agent keeps one per run and appends each new message once, instead of serialising the whole
+    transcript again at every step.
+    """
+
+
 def serialize_messages(messages: Sequence[ChatMessage | Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Messages as wire dicts. A ``tool`` message with no ``tool_call_id`` (seed-era code) gets the id of the
     preceding assistant tool call with the same name, taken in order."""
+    if isinstance(messages, EncodedMessages):
+        return messages
     if isinstance(messages, str | bytes) or not isinstance(messages, Sequence):
         raise TypeError("messages must be a list of ChatMessage objects or dicts")
     out: list[dict[str, Any]] = []
     pending: list[tuple[str, str]] = []  # (id, name) of tool calls not yet answered
     for message in messages:
-        wire = _message_dict(message)
+        wire = message_dict(message)
         role = wire["role"]
         if role == "assistant":
             pending = [(call["id"], call["function"]["name"]) for call in wire.get("tool_calls") or ()]
@@ -205,7 +215,8 @@ def _claim_call_id(pending: list[tuple[str, str]], name: str | None) -> str | No
     return None
 
 
-def _message_dict(message: ChatMessage | Mapping[str, Any]) -> dict[str, Any]:
+def message_dict(message: ChatMessage | Mapping[str, Any]) -> dict[str, Any]:
+    """One message in wire form: only the fields that are set; tool-call arguments as JSON text."""
     if isinstance(message, ChatMessage):
         wire: dict[str, Any] = {"role": message.role}
         if message.content is not None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .._wire import json_schema_format
+from .._wire import EncodedMessages, json_schema_format, message_dict
 from ..models.chat_completion import ChatCompletionResponse, ChatMessage
 from ..models.common import UsageInfo
 from ..tools import PreparedCall, RunContext, ToolOutcome, ToolRegistry
@@ -115,6 +115,8 @@ class RunState:
     failures: list[ToolOutcome] = field(default_factory=list)
     forced_choice_used: bool = False
     output_retry_used: bool = False
+    #: ``messages`` in wire form, extended as the transcript grows (it only ever grows).
+    wire: list[dict[str, Any]] = field(default_factory=list)
 
 
 def start(
@@ -187,7 +189,10 @@ def context(state: RunState) -> RunContext[Any]:
 
 def _request(plan: Plan, state: RunState) -> dict[str, Any]:
     request = dict(plan.base_request)
-    request["messages"] = state.messages
+    wire = state.wire
+    if len(wire) < len(state.messages):
+        wire.extend(message_dict(message) for message in state.messages[len(wire) :])
+    request["messages"] = EncodedMessages(wire)
     if plan.registry:
         choice = plan.tool_choice
         if state.forced_choice_used and _forces(choice):

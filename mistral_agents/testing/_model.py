@@ -208,8 +208,8 @@ class OfflineModel:
         if rejected is not None:
             return rejected
         reply = self._next_reply(copy.deepcopy(body))
-        if reply is None:
-            return json_response(500, self._exhausted_body())
+        if reply is None:  # 400, not 5xx: a client would retry a 5xx, and the test would wait out the backoff
+            return json_response(400, self._exhausted_body())
         reply = self._with_call_ids(reply, body)
         options = RenderOptions(self.tool_call_streaming, self.openai_compatible)
         return render_reply(reply, body, options)

@@ -22,6 +22,8 @@ StreamT = TypeVar("StreamT")
 EmbeddingsT = TypeVar("EmbeddingsT")
 ModelsT = TypeVar("ModelsT")
 
+_STREAM_HEADERS = {"Accept": "text/event-stream"}
+
 Messages = Sequence[ChatMessage | Mapping[str, Any]]
 Timeout = float | httpx.Timeout | None
 
@@ -30,6 +32,8 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
     """The public API of both clients; see :class:`~mistral_agents.client.MistralClient`."""
 
     _settings: _wire.ClientSettings
+    _http: httpx.Client | httpx.AsyncClient
+    _owns_http: bool
 
     def _configure(
         self,
@@ -119,6 +123,16 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
     def list_models(self) -> ModelsT:
         """The models available to this key."""
         return self._list_models()
+
+    def _build_request(self, method: str, path: str, body: dict[str, Any] | None, stream: bool) -> httpx.Request:
+        """The HTTP request for ``path``; a client we own already carries our headers as its defaults."""
+        s = self._settings
+        if self._owns_http:
+            headers: dict[str, str] | None = _STREAM_HEADERS if stream else None
+        else:
+            headers = s.headers if not stream else {**s.headers, **_STREAM_HEADERS}
+        content = _wire.encode_json(body) if body is not None else None
+        return self._http.build_request(method, s.request_url(path), content=content, headers=headers)
 
     # The flavour's drivers.
     def _chat(self, body: dict[str, Any]) -> ChatT:

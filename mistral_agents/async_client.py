@@ -40,9 +40,6 @@ def _in_flight_gate(http: httpx.AsyncClient) -> asyncio.Semaphore | None:
     return asyncio.Semaphore(limit) if isinstance(limit, int) and limit > 0 else None
 
 
-_STREAM_HEADERS = {"Accept": "text/event-stream"}
-
-
 class MistralAsyncClient(
     BaseClient[
         Coroutine[Any, Any, ChatCompletionResponse],
@@ -53,6 +50,8 @@ class MistralAsyncClient(
 ):
     """The asyncio twin of :class:`~mistral_agents.client.MistralClient`: ``await client.chat(...)``,
     ``async for chunk in client.chat_stream(...)``. Safe to share between many concurrent tasks."""
+
+    _http: httpx.AsyncClient
 
     def __init__(
         self,
@@ -136,16 +135,7 @@ class MistralAsyncClient(
         self, method: str, path: str, body: dict[str, Any] | None, stream: bool = False
     ) -> httpx.Response:
         s = self._settings
-        if self._owns_http:  # our headers are the client's defaults
-            headers: dict[str, str] | None = _STREAM_HEADERS if stream else None
-        else:
-            headers = s.headers if not stream else {**s.headers, **_STREAM_HEADERS}
-        request = self._http.build_request(
-            method,
-            s.request_url(path),
-            content=_wire.encode_json(body) if body is not None else None,
-            headers=headers,
-        )
+        request = self._build_request(method, path, body, stream)
         http = self._http
 
         async def attempt() -> httpx.Response:

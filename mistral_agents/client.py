@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["MistralClient"]
 
 logger = logging.getLogger("mistral_agents")
-_STREAM_HEADERS = {"Accept": "text/event-stream"}
 
 
 class MistralClient(
@@ -37,6 +36,8 @@ class MistralClient(
     backoff and jitter, honouring ``Retry-After``. Pass ``transport`` (e.g. the offline model) or a caller-owned
     ``http_client``; otherwise the client owns one ``httpx.Client`` (one connection pool) until :meth:`close`.
     """
+
+    _http: httpx.Client
 
     def __init__(
         self,
@@ -117,16 +118,7 @@ class MistralClient(
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None, stream: bool = False) -> httpx.Response:
         s = self._settings
-        if self._owns_http:  # our headers are the client's defaults
-            headers: dict[str, str] | None = _STREAM_HEADERS if stream else None
-        else:
-            headers = s.headers if not stream else {**s.headers, **_STREAM_HEADERS}
-        request = self._http.build_request(
-            method,
-            s.request_url(path),
-            content=_wire.encode_json(body) if body is not None else None,
-            headers=headers,
-        )
+        request = self._build_request(method, path, body, stream)
         http = self._http
 
         def attempt() -> httpx.Response:

@@ -67,8 +67,9 @@ def build_agent(client: MistralClient, model: str = "mistral-large-latest") -> A
     )
 
 
-def converse(agent: Agent[str], prompts: Iterable[str], out: TextIO = sys.stdout) -> list[str]:
+def converse(agent: Agent[str], prompts: Iterable[str], out: TextIO | None = None) -> list[str]:
     """Run each prompt as a turn of one conversation, printing tool calls as they happen; returns the answers."""
+    out = out or sys.stdout  # looked up per call: sys.stdout may be replaced (pytest, notebooks)
     history = None
     answers: list[str] = []
     for prompt in prompts:

@@ -13,8 +13,9 @@ __all__ = ["main", "serve"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mistral_agents.testing",
-                                     description="Run the deterministic offline Mistral model.")
+    parser = argparse.ArgumentParser(
+        prog="python -m mistral_agents.testing", description="Run the deterministic offline Mistral model."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="serve the built-in demo model over HTTP on loopback")
     add_serve_arguments(serve_parser)
@@ -25,8 +26,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``serve`` options, for a CLI that wants the same command."""
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    parser.add_argument("--openai-compatible", action="store_true",
-                        help="relax the Mistral-only rules and answer like a vLLM/Ollama-style server")
+    parser.add_argument(
+        "--openai-compatible",
+        action="store_true",
+        help="relax the Mistral-only rules and answer like a vLLM/Ollama-style server",
+    )
     parser.add_argument("--api-key", default=None, help="require 'Authorization: Bearer <key>'")
     parser.add_argument("--verbose", action="store_true", help="log every request")
 

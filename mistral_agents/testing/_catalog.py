@@ -28,8 +28,9 @@ _CHAT_MODELS: tuple[tuple[str, tuple[str, ...], bool, bool, int, str], ...] = (
 )
 
 
-def _card(model_id: str, aliases: tuple[str, ...], capabilities: dict[str, bool], context: int,
-          description: str, kind: str) -> dict[str, Any]:
+def _card(
+    model_id: str, aliases: tuple[str, ...], capabilities: dict[str, bool], context: int, description: str, kind: str
+) -> dict[str, Any]:
     return {
         "id": model_id,
         "object": "model",
@@ -51,14 +52,31 @@ def _card(model_id: str, aliases: tuple[str, ...], capabilities: dict[str, bool]
 def model_cards() -> list[dict[str, Any]]:
     """Cards for the seed-era and current models, with ``capabilities``."""
     cards = [
-        _card(model_id, aliases,
-              {"completion_chat": True, "completion_fim": model_id.startswith("codestral"),
-               "function_calling": tools, "fine_tuning": False, "vision": vision, "classification": False},
-              context, description, "base")
+        _card(
+            model_id,
+            aliases,
+            {
+                "completion_chat": True,
+                "completion_fim": model_id.startswith("codestral"),
+                "function_calling": tools,
+                "fine_tuning": False,
+                "vision": vision,
+                "classification": False,
+            },
+            context,
+            description,
+            "base",
+        )
         for model_id, aliases, tools, vision, context, description in _CHAT_MODELS
     ]
-    embed_capabilities = {"completion_chat": False, "completion_fim": False, "function_calling": False,
-                          "fine_tuning": False, "vision": False, "classification": False}
+    embed_capabilities = {
+        "completion_chat": False,
+        "completion_fim": False,
+        "function_calling": False,
+        "fine_tuning": False,
+        "vision": False,
+        "classification": False,
+    }
     cards.append(_card("mistral-embed", (), embed_capabilities, 8192, "Text embeddings, 1024 dimensions.", "base"))
     return cards
 

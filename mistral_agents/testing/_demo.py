@@ -30,8 +30,35 @@ from ._tokens import text_of
 __all__ = ["demo_policy"]
 
 GENERIC_WORDS = frozenset(
-    {"get", "retrieve", "fetch", "lookup", "look", "up", "find", "query", "check", "read", "show", "list", "tool",
-     "the", "a", "an", "of", "for", "by", "my", "info", "information", "data", "details", "do", "run", "call"}
+    {
+        "get",
+        "retrieve",
+        "fetch",
+        "lookup",
+        "look",
+        "up",
+        "find",
+        "query",
+        "check",
+        "read",
+        "show",
+        "list",
+        "tool",
+        "the",
+        "a",
+        "an",
+        "of",
+        "for",
+        "by",
+        "my",
+        "info",
+        "information",
+        "data",
+        "details",
+        "do",
+        "run",
+        "call",
+    }
 )
 SYNONYMS = {
     "date": ("when", "day"),
@@ -92,7 +119,8 @@ def _matching(text: str, functions: list[dict[str, Any]]) -> list[dict[str, Any]
     said = _text_words(text)
     topics = _topic_words(functions)
     return [
-        f for f in functions
+        f
+        for f in functions
         if any(word in said or said.intersection(SYNONYMS.get(word, ())) for word in topics[f["name"]])
     ]
 
@@ -136,8 +164,9 @@ def _planned_calls(
     return Reply.tool_calls(calls)
 
 
-def _forced_calls(messages: list[dict[str, Any]], functions: list[dict[str, Any]], choice: Any,
-                  parallel: bool) -> Reply:
+def _forced_calls(
+    messages: list[dict[str, Any]], functions: list[dict[str, Any]], choice: Any, parallel: bool
+) -> Reply:
     _, everything = _user_texts(messages)
     if isinstance(choice, dict):
         name = choice["function"]["name"]

@@ -239,8 +239,9 @@ class OfflineModel:
             str(call.get("id")) for m in messages for call in (m.get("tool_calls") or []) if isinstance(call, dict)
         ]
         fresh = iter(
-            make_tool_call_ids(len(missing), (messages, [c.name for c in reply.calls]), taken,
-                               openai_style=self.openai_compatible)
+            make_tool_call_ids(
+                len(missing), (messages, [c.name for c in reply.calls]), taken, openai_style=self.openai_compatible
+            )
         )
         return reply.with_(calls=tuple(call if call.id else replace(call, id=next(fresh)) for call in reply.calls))
 
@@ -258,8 +259,16 @@ class OfflineModel:
     def _model_card(self, model_id: str) -> WireResponse:
         card = next((card for card in model_cards() if model_id in (card["id"], *card["aliases"])), None)
         if card is None:
-            return json_response(404, {"object": "error", "message": f"Model {model_id!r} not found",
-                                       "type": "invalid_request_error", "param": None, "code": None})
+            return json_response(
+                404,
+                {
+                    "object": "error",
+                    "message": f"Model {model_id!r} not found",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                },
+            )
         return json_response(200, card)
 
 
@@ -273,6 +282,11 @@ def _parse_body(body: bytes) -> tuple[Any, RuleViolation | None]:
     try:
         return json.loads(body), None
     except ValueError as error:
-        detail = {"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error", "input": {},
-                  "ctx": {"error": str(error)}}
+        detail = {
+            "type": "json_invalid",
+            "loc": ["body", 0],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": str(error)},
+        }
         return None, validation_error([detail])

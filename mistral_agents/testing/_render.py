@@ -45,8 +45,9 @@ def _untimed(reply: Reply, body: dict[str, Any], options: RenderOptions) -> Wire
         headers = (("content-type", "application/json"), *reply.headers)
         return WireResponse(200, headers, (json.dumps(data, ensure_ascii=False).encode(),))
     include_usage = not options.openai_compatible or bool((body.get("stream_options") or {}).get("include_usage"))
-    events = _stream_events(reply, text, finish_reason, usage if include_usage else None, identity, choices,
-                            options.tool_call_streaming)
+    events = _stream_events(
+        reply, text, finish_reason, usage if include_usage else None, identity, choices, options.tool_call_streaming
+    )
     parts = [f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode() for event in events]
     if not reply.omit_done:
         parts.append(b"data: [DONE]\n\n")
@@ -90,12 +91,17 @@ def _usage(reply: Reply, text: str, body: dict[str, Any]) -> dict[str, int]:
 
 
 def _wire_call(call: PlannedCall, index: int) -> dict[str, Any]:
-    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments},
-            "index": index}
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments},
+        "index": index,
+    }
 
 
-def _completion(reply: Reply, text: str, finish_reason: str, usage: dict[str, int], identity: dict[str, Any],
-                choices: int) -> dict[str, Any]:
+def _completion(
+    reply: Reply, text: str, finish_reason: str, usage: dict[str, int], identity: dict[str, Any], choices: int
+) -> dict[str, Any]:
     calls = [_wire_call(call, index) for index, call in enumerate(reply.calls)] or None
     message = {"role": "assistant", "content": text, "tool_calls": calls}
     return {
@@ -103,9 +109,7 @@ def _completion(reply: Reply, text: str, finish_reason: str, usage: dict[str, in
         "object": "chat.completion",
         "created": identity["created"],
         "model": identity["model"],
-        "choices": [
-            {"index": index, "message": message, "finish_reason": finish_reason} for index in range(choices)
-        ],
+        "choices": [{"index": index, "message": message, "finish_reason": finish_reason} for index in range(choices)],
         "usage": usage,
         **reply.extra,
     }
@@ -143,8 +147,15 @@ def _deltas(reply: Reply, text: str, streaming: str) -> list[dict[str, Any]]:
     return deltas
 
 
-def _stream_events(reply: Reply, text: str, finish_reason: str, usage: dict[str, int] | None,
-                   identity: dict[str, Any], choices: int, streaming: str) -> list[dict[str, Any]]:
+def _stream_events(
+    reply: Reply,
+    text: str,
+    finish_reason: str,
+    usage: dict[str, int] | None,
+    identity: dict[str, Any],
+    choices: int,
+    streaming: str,
+) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for choice in range(choices):
         deltas = [{"role": "assistant", "content": ""}, *_deltas(reply, text, streaming)]

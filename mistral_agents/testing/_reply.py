@@ -65,24 +65,32 @@ class Reply:
         return cls(kind="text", content=content, **options)
 
     @classmethod
-    def tool_call(cls, name: str, arguments: Mapping[str, Any] | str | None = None, id: str | None = None,
-                  **options: Any) -> Reply:
+    def tool_call(
+        cls, name: str, arguments: Mapping[str, Any] | str | None = None, id: str | None = None, **options: Any
+    ) -> Reply:
         """One tool call; ``arguments`` as a dict (sent as JSON) or the exact JSON text to send."""
         return cls(kind="tool_calls", calls=(PlannedCall(name, _arguments_text(arguments or {}), id),), **options)
 
     @classmethod
-    def tool_calls(cls, calls: Iterable[tuple[str, Mapping[str, Any] | str] | tuple[str, Mapping[str, Any] | str, str]],
-                   **options: Any) -> Reply:
+    def tool_calls(
+        cls,
+        calls: Iterable[tuple[str, Mapping[str, Any] | str] | tuple[str, Mapping[str, Any] | str, str]],
+        **options: Any,
+    ) -> Reply:
         """Parallel tool calls in one message: ``[(name, arguments), ...]`` or ``(name, arguments, id)``."""
         planned = tuple(
-            PlannedCall(call[0], _arguments_text(call[1]), call[2] if len(call) > 2 else None)
-            for call in calls
+            PlannedCall(call[0], _arguments_text(call[1]), call[2] if len(call) > 2 else None) for call in calls
         )
         return cls(kind="tool_calls", calls=planned, **options)
 
     @classmethod
-    def error(cls, status: int, body: Mapping[str, Any] | str | bytes, headers: Mapping[str, str] | None = None,
-              **options: Any) -> Reply:
+    def error(
+        cls,
+        status: int,
+        body: Mapping[str, Any] | str | bytes,
+        headers: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> Reply:
         """An HTTP error: a dict is sent as JSON, a str or bytes as given (JSON content type)."""
         if isinstance(body, Mapping):
             data = json.dumps(dict(body)).encode()
@@ -91,11 +99,18 @@ class Reply:
         return cls(kind="error", status=status, body=data, headers=tuple((headers or {}).items()), **options)
 
     @classmethod
-    def raw(cls, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None,
-            **options: Any) -> Reply:
+    def raw(
+        cls, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None, **options: Any
+    ) -> Reply:
         """Exactly these bytes (an HTML proxy page, malformed JSON, a hand-written SSE stream, ...)."""
-        return cls(kind="raw", status=status, body=body, content_type=content_type,
-                   headers=tuple((headers or {}).items()), **options)
+        return cls(
+            kind="raw",
+            status=status,
+            body=body,
+            content_type=content_type,
+            headers=tuple((headers or {}).items()),
+            **options,
+        )
 
     @classmethod
     def disconnect(cls, **options: Any) -> Reply:

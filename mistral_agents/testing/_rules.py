@@ -25,9 +25,26 @@ MAX_TOOLS = 128
 
 CHAT_FIELDS = frozenset(
     {
-        "model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "random_seed",
-        "response_format", "tools", "tool_choice", "presence_penalty", "frequency_penalty", "n",
-        "parallel_tool_calls", "safe_prompt", "prediction", "prompt_mode", "metadata", "reasoning_effort",
+        "model",
+        "messages",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "stream",
+        "stop",
+        "random_seed",
+        "response_format",
+        "tools",
+        "tool_choice",
+        "presence_penalty",
+        "frequency_penalty",
+        "n",
+        "parallel_tool_calls",
+        "safe_prompt",
+        "prediction",
+        "prompt_mode",
+        "metadata",
+        "reasoning_effort",
     }
 )
 EMBEDDING_FIELDS = frozenset({"model", "input", "encoding_format", "output_dimension", "output_dtype", "metadata"})
@@ -66,9 +83,7 @@ class RuleViolation:
 def message_error(message: str, kind: tuple[str, str | None] = ORDER) -> RuleViolation:
     """A 400 in the hosted envelope."""
     error_type, code = kind
-    return RuleViolation(
-        400, {"object": "error", "message": message, "type": error_type, "param": None, "code": code}
-    )
+    return RuleViolation(400, {"object": "error", "message": message, "type": error_type, "param": None, "code": code})
 
 
 def validation_error(details: list[dict[str, Any]]) -> RuleViolation:
@@ -103,8 +118,9 @@ class _Details:
             if key not in allowed:
                 self.add("extra_forbidden", (*loc, key), "Extra inputs are not permitted", obj[key])
 
-    def typed(self, obj: dict[str, Any], key: str, check: Callable[[Any], bool], kind: str, msg: str,
-              loc: Loc = ()) -> None:
+    def typed(
+        self, obj: dict[str, Any], key: str, check: Callable[[Any], bool], kind: str, msg: str, loc: Loc = ()
+    ) -> None:
         if key in obj and obj[key] is not None and not check(obj[key]):
             self.add(kind, (*loc, key), msg, obj[key])
 
@@ -231,9 +247,12 @@ def _check_tool_choice(body: dict[str, Any], details: _Details, openai_compatibl
         return
     function = choice.get("function") if isinstance(choice, dict) else None
     if not (isinstance(function, dict) and isinstance(function.get("name"), str)):
-        details.add("model_type", ("tool_choice",),
-                    "Input should be a valid tool choice: a string or {'type': 'function', 'function': {'name': ...}}",
-                    choice)
+        details.add(
+            "model_type",
+            ("tool_choice",),
+            "Input should be a valid tool choice: a string or {'type': 'function', 'function': {'name': ...}}",
+            choice,
+        )
 
 
 def _check_response_format(body: dict[str, Any], details: _Details) -> None:
@@ -242,13 +261,13 @@ def _check_response_format(body: dict[str, Any], details: _Details) -> None:
         return
     kind = fmt.get("type", "text") if isinstance(fmt, dict) else None
     if kind not in ("text", "json_object", "json_schema"):
-        details.add("enum", ("response_format", "type"), "Input should be 'text', 'json_object' or 'json_schema'",
-                    kind)
+        details.add("enum", ("response_format", "type"), "Input should be 'text', 'json_object' or 'json_schema'", kind)
     elif kind == "json_schema":
         schema = fmt.get("json_schema")
         if not (isinstance(schema, dict) and isinstance(schema.get("name"), str) and "schema" in schema):
-            details.add("missing", ("response_format", "json_schema"),
-                        "json_schema needs a 'name' and a 'schema'", schema)
+            details.add(
+                "missing", ("response_format", "json_schema"), "json_schema needs a 'name' and a 'schema'", schema
+            )
 
 
 def _check_message_shape(message: Any, index: int, details: _Details, openai_compatible: bool) -> None:
@@ -259,16 +278,22 @@ def _check_message_shape(message: Any, index: int, details: _Details, openai_com
     role = message.get("role")
     if not isinstance(role, str) or role not in MESSAGE_FIELDS:
         kind = "union_tag_not_found" if role is None else "union_tag_invalid"
-        details.add(kind, loc, f"Input tag '{role}' found using 'role' does not match any of the expected tags: "
-                    "'system', 'user', 'assistant', 'tool'", message)
+        details.add(
+            kind,
+            loc,
+            f"Input tag '{role}' found using 'role' does not match any of the expected tags: "
+            "'system', 'user', 'assistant', 'tool'",
+            message,
+        )
         return
     if not openai_compatible:
         details.extra(message, MESSAGE_FIELDS[role], loc)
     if role in ("system", "user") and "content" not in message:
         details.add("missing", (*loc, "content"), "Field required")
     if message.get("content") is not None and not _is_content(message["content"]):
-        details.add("string_type", (*loc, "content"), "Input should be a valid string or list of chunks",
-                    message["content"])
+        details.add(
+            "string_type", (*loc, "content"), "Input should be a valid string or list of chunks", message["content"]
+        )
     details.typed(message, "prefix", _is_bool, "bool_type", "Input should be a valid boolean", loc)
     details.typed(message, "tool_call_id", _is_str, "string_type", "Input should be a valid string", loc)
     details.typed(message, "name", _is_str, "string_type", "Input should be a valid string", loc)
@@ -297,8 +322,9 @@ def _check_tool_call_shape(call: Any, loc: Loc, details: _Details, openai_compat
         details.add("string_type", (*loc, "function", "name"), "Input should be a valid string", function.get("name"))
     arguments = function.get("arguments")
     if not isinstance(arguments, str | dict):
-        details.add("string_type", (*loc, "function", "arguments"),
-                    "Input should be a valid string or dictionary", arguments)
+        details.add(
+            "string_type", (*loc, "function", "arguments"), "Input should be a valid string or dictionary", arguments
+        )
 
 
 def _check_tool_shape(tool: Any, index: int, details: _Details) -> None:
@@ -315,8 +341,9 @@ def _check_tool_shape(tool: Any, index: int, details: _Details) -> None:
     if not isinstance(function.get("name"), str):
         details.add("missing", (*loc, "function", "name"), "Field required", function.get("name"))
     if "parameters" in function and not isinstance(function["parameters"], dict):
-        details.add("dict_type", (*loc, "function", "parameters"), "Input should be a valid dictionary",
-                    function["parameters"])
+        details.add(
+            "dict_type", (*loc, "function", "parameters"), "Input should be a valid dictionary", function["parameters"]
+        )
 
 
 # --- 400: the conversation ----------------------------------------------------------------------------------
@@ -338,8 +365,7 @@ def _check_ends(messages: list[dict[str, Any]]) -> RuleViolation | None:
     last = messages[-1]
     if last["role"] not in ("user", "tool") and not (last["role"] == "assistant" and last.get("prefix")):
         return message_error(
-            "Expected last role User or Tool (or Assistant with prefix True) for serving"
-            f" but got {last['role']}"
+            f"Expected last role User or Tool (or Assistant with prefix True) for serving but got {last['role']}"
         )
     return None
 
@@ -417,9 +443,7 @@ def _check_assistant(message: dict[str, Any], is_last: bool, openai_compatible: 
 def _check_id(call_id: str | None, openai_compatible: bool) -> RuleViolation | None:
     if openai_compatible or call_id is None or MISTRAL_ID_PATTERN.match(call_id):
         return None
-    return message_error(
-        f"Tool call id was {call_id} but must be a-z, A-Z, 0-9, with a length of 9.", FUNCTION_CALL
-    )
+    return message_error(f"Tool call id was {call_id} but must be a-z, A-Z, 0-9, with a length of 9.", FUNCTION_CALL)
 
 
 def _check_name(name: str | None) -> RuleViolation | None:

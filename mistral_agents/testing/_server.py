@@ -57,8 +57,16 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             wire = self.server.model.handle(self.command, self.path, self.headers.items(), body)
         except Exception as error:  # a policy bug: say so instead of dropping the connection
-            wire = json_response(500, {"object": "error", "message": f"offline model policy failed: {error!r}",
-                                       "type": "server_error", "param": None, "code": None})
+            wire = json_response(
+                500,
+                {
+                    "object": "error",
+                    "message": f"offline model policy failed: {error!r}",
+                    "type": "server_error",
+                    "param": None,
+                    "code": None,
+                },
+            )
         stopping = self.server.stopping
         if wire.delay and stopping.wait(wire.delay):
             self.close_connection = True
@@ -112,8 +120,12 @@ class _HTTPServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        worker = threading.Thread(target=self._serve_connection, args=(request, client_address), daemon=True,
-                                  name=f"offline-model-{client_address}")
+        worker = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            daemon=True,
+            name=f"offline-model-{client_address}",
+        )
         with self._tracking:
             self._connections.add(request)
             self._workers.add(worker)
@@ -163,8 +175,12 @@ class OfflineServer:
         """Serve from a background (daemon) thread."""
         if self._thread is None and not self._closed:
             self._serving = True
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01},
-                                            daemon=True, name=f"offline-model-server-{self.port}")
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.01},
+                daemon=True,
+                name=f"offline-model-server-{self.port}",
+            )
             self._thread.start()
         return self
 
@@ -193,8 +209,9 @@ class OfflineServer:
     def __enter__(self) -> OfflineServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:

@@ -49,8 +49,10 @@ def test_the_seed_payment_conversation_end_to_end(client: httpx.Client, model: O
     assert first["message"]["tool_calls"] is None
     assert first["message"]["content"] == "Could you please provide your transaction id?"
 
-    messages += [{"role": "assistant", "content": first["message"]["content"]},
-                 {"role": "user", "content": "My transaction ID is T1001."}]
+    messages += [
+        {"role": "assistant", "content": first["message"]["content"]},
+        {"role": "user", "content": "My transaction ID is T1001."},
+    ]
     second = chat(client, messages, tools=PAYMENT_TOOLS, tool_choice="auto")["choices"][0]
     assert second["finish_reason"] == "tool_calls"
     [call] = second["message"]["tool_calls"]
@@ -106,8 +108,12 @@ def test_ids_are_deterministic_and_differ_between_turns(client: httpx.Client) ->
 def test_a_finished_topic_is_not_called_again(client: httpx.Client) -> None:
     messages = [{"role": "user", "content": "Status of T1001?"}]
     message = chat(client, messages, tools=PAYMENT_TOOLS)["choices"][0]["message"]
-    messages += [tool_call_turn(message), run_tool(message["tool_calls"][0]),
-                 {"role": "assistant", "content": "It is paid."}, {"role": "user", "content": "Thanks!"}]
+    messages += [
+        tool_call_turn(message),
+        run_tool(message["tool_calls"][0]),
+        {"role": "assistant", "content": "It is paid."},
+        {"role": "user", "content": "Thanks!"},
+    ]
     reply = chat(client, messages, tools=PAYMENT_TOOLS)["choices"][0]["message"]
     assert reply["tool_calls"] is None
     assert reply["content"].startswith("You're welcome")
@@ -137,11 +143,21 @@ def test_a_named_tool_choice_calls_that_tool(client: httpx.Client) -> None:
 
 
 def test_other_parameter_types_are_filled_from_the_user_words(client: httpx.Client) -> None:
-    tool = {"type": "function", "function": {"name": "get_weather_forecast", "parameters": {
-        "type": "object",
-        "properties": {"city": {"type": "string"}, "days": {"type": "integer"},
-                       "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
-        "required": ["city", "days", "unit"]}}}
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather_forecast",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string"},
+                    "days": {"type": "integer"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                },
+                "required": ["city", "days", "unit"],
+            },
+        },
+    }
     messages = [{"role": "user", "content": "What's the weather in Paris for the next 3 days, in celsius?"}]
     [call] = chat(client, messages, tools=[tool])["choices"][0]["message"]["tool_calls"]
     assert json.loads(call["function"]["arguments"]) == {"city": "Paris", "days": 3, "unit": "celsius"}

@@ -153,27 +153,37 @@ def expect_400(request: dict[str, Any], message: str, code: str | None = None) -
 
 
 def test_user_right_after_tool_is_rejected_like_the_hosted_api() -> None:
-    error = expect_400(body(user(), calling(STATUS_CALL), result(), user("thanks")),
-                       "Unexpected role 'user' after role 'tool'", "3230")
+    error = expect_400(
+        body(user(), calling(STATUS_CALL), result(), user("thanks")), "Unexpected role 'user' after role 'tool'", "3230"
+    )
     assert error["type"] == "invalid_request_message_order"
 
 
 def test_system_right_after_assistant_is_rejected() -> None:
-    expect_400(body(user(), {"role": "assistant", "content": "Hi"}, {"role": "system", "content": "x"}, user()),
-               "Unexpected role 'system' after role 'assistant'", "3230")
+    expect_400(
+        body(user(), {"role": "assistant", "content": "Hi"}, {"role": "system", "content": "x"}, user()),
+        "Unexpected role 'system' after role 'assistant'",
+        "3230",
+    )
 
 
 def test_tool_message_id_must_be_nine_alphanumerics() -> None:
     call = {**STATUS_CALL, "id": "call_abc123"}
-    error = expect_400(body(user(), calling(call), result("call_abc123")),
-                       "Tool call id was call_abc123 but must be a-z, A-Z, 0-9, with a length of 9.", "3280")
+    error = expect_400(
+        body(user(), calling(call), result("call_abc123")),
+        "Tool call id was call_abc123 but must be a-z, A-Z, 0-9, with a length of 9.",
+        "3280",
+    )
     assert error["type"] == "invalid_function_call"
 
 
 def test_the_seed_era_null_id_is_rejected() -> None:
     call = {**STATUS_CALL, "id": "null"}
-    expect_400(body(user(), calling(call), result("null")),
-               "Tool call id was null but must be a-z, A-Z, 0-9, with a length of 9.", "3280")
+    expect_400(
+        body(user(), calling(call), result("null")),
+        "Tool call id was null but must be a-z, A-Z, 0-9, with a length of 9.",
+        "3280",
+    )
 
 
 def test_tool_message_without_id_is_rejected() -> None:
@@ -183,29 +193,41 @@ def test_tool_message_without_id_is_rejected() -> None:
 
 def test_more_calls_than_results_is_rejected() -> None:
     second = {**STATUS_CALL, "id": "Bb2345678"}
-    expect_400(body(user(), calling(STATUS_CALL, second), result()),
-               "Not the same number of function calls and responses", "3230")
+    expect_400(
+        body(user(), calling(STATUS_CALL, second), result()),
+        "Not the same number of function calls and responses",
+        "3230",
+    )
 
 
 def test_a_result_without_a_call_is_rejected() -> None:
-    expect_400(body(user(), {"role": "assistant", "content": "Checking"}, result()),
-               "Not the same number of function calls and responses")
+    expect_400(
+        body(user(), {"role": "assistant", "content": "Checking"}, result()),
+        "Not the same number of function calls and responses",
+    )
 
 
 def test_a_result_must_answer_an_existing_call() -> None:
-    expect_400(body(user(), calling(STATUS_CALL), result("Zz9876543")),
-               "Tool call id Zz9876543 does not match any tool call of the preceding assistant message.", "3280")
+    expect_400(
+        body(user(), calling(STATUS_CALL), result("Zz9876543")),
+        "Tool call id Zz9876543 does not match any tool call of the preceding assistant message.",
+        "3280",
+    )
 
 
 def test_a_call_answered_twice_is_rejected() -> None:
     second = {**STATUS_CALL, "id": "Bb2345678"}
-    expect_400(body(user(), calling(STATUS_CALL, second), result(), result()),
-               "Tool call id D681PevKs was answered more than once.")
+    expect_400(
+        body(user(), calling(STATUS_CALL, second), result(), result()),
+        "Tool call id D681PevKs was answered more than once.",
+    )
 
 
 def test_an_empty_assistant_message_is_rejected() -> None:
-    expect_400(body(user(), {"role": "assistant", "content": ""}, user()),
-               "Assistant message must have either content or tool_calls.")
+    expect_400(
+        body(user(), {"role": "assistant", "content": ""}, user()),
+        "Assistant message must have either content or tool_calls.",
+    )
 
 
 def test_a_system_message_needs_content() -> None:
@@ -217,26 +239,34 @@ def test_no_messages_is_rejected() -> None:
 
 
 def test_the_conversation_starts_with_user_or_system() -> None:
-    expect_400(body({"role": "assistant", "content": "Hi"}, user()),
-               "Conversation must start with a user message or system message")
+    expect_400(
+        body({"role": "assistant", "content": "Hi"}, user()),
+        "Conversation must start with a user message or system message",
+    )
 
 
 def test_the_last_message_must_be_user_tool_or_a_prefix() -> None:
-    expect_400(body(user(), {"role": "assistant", "content": "Hi"}),
-               "Expected last role User or Tool (or Assistant with prefix True) for serving but got assistant")
+    expect_400(
+        body(user(), {"role": "assistant", "content": "Hi"}),
+        "Expected last role User or Tool (or Assistant with prefix True) for serving but got assistant",
+    )
 
 
 def test_a_prefix_assistant_must_be_last() -> None:
-    expect_400(body(user(), {"role": "assistant", "content": "Hi", "prefix": True}, user()),
-               "Assistant message with prefix True must be last message")
+    expect_400(
+        body(user(), {"role": "assistant", "content": "Hi", "prefix": True}, user()),
+        "Assistant message with prefix True must be last message",
+    )
 
 
 @pytest.mark.parametrize("name", ["get weather", "x" * 65, "", "naïve"])
 def test_function_names_must_match_the_pattern(name: str) -> None:
     tool = {"type": "function", "function": {"name": name, "parameters": {"type": "object", "properties": {}}}}
-    expect_400(body(user(), tools=[tool]),
-               f"Function name was {name} but must be a-z, A-Z, 0-9, or contain underscores and dashes,"
-               " with a maximum length of 64.")
+    expect_400(
+        body(user(), tools=[tool]),
+        f"Function name was {name} but must be a-z, A-Z, 0-9, or contain underscores and dashes,"
+        " with a maximum length of 64.",
+    )
 
 
 def test_tool_call_names_are_checked_too() -> None:
@@ -266,8 +296,15 @@ def test_parameters_must_be_a_valid_schema() -> None:
 class TestOpenAICompatibleMode:
     def test_openai_style_requests_are_accepted(self) -> None:
         call = {**STATUS_CALL, "id": "call_abc123"}
-        request = body(user(), calling(call), result("call_abc123"), user("thanks"),
-                       seed=7, stream_options={"include_usage": True}, logprobs=False)
+        request = body(
+            user(),
+            calling(call),
+            result("call_abc123"),
+            user("thanks"),
+            seed=7,
+            stream_options={"include_usage": True},
+            logprobs=False,
+        )
         assert check_chat_request(request, openai_compatible=True) is None
 
     def test_results_must_still_answer_calls(self) -> None:

@@ -10,14 +10,38 @@ from hypothesis import strategies as st
 
 from mistral_agents.testing import OfflineModel, check_chat_request
 
-scalars = st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-3, 3) | st.sampled_from(
-    ["", "user", "assistant", "tool", "system", "auto", "any", "function", "D681PevKs", "call_1"]
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(-3, 3)
+    | st.sampled_from(["", "user", "assistant", "tool", "system", "auto", "any", "function", "D681PevKs", "call_1"])
 )
 json_values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["role", "content", "tool_calls", "tool_call_id", "name", "id", "type",
-                                       "function", "arguments", "prefix", "parameters", "x"]), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "role",
+                    "content",
+                    "tool_calls",
+                    "tool_call_id",
+                    "name",
+                    "id",
+                    "type",
+                    "function",
+                    "arguments",
+                    "prefix",
+                    "parameters",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 bodies = st.fixed_dictionaries(
@@ -56,9 +80,14 @@ def conversations(draw: st.DrawFn) -> dict[str, Any]:
     for turn in range(draw(st.integers(0, 3))):
         names = draw(st.lists(st.sampled_from(["retrieve_payment_status", "retrieve_payment_date"]), max_size=2))
         if names:
-            calls = [{"id": f"abcd{turn}{i}xyz", "type": "function",
-                      "function": {"name": name, "arguments": '{"transaction_id": "T1001"}'}}
-                     for i, name in enumerate(names)]
+            calls = [
+                {
+                    "id": f"abcd{turn}{i}xyz",
+                    "type": "function",
+                    "function": {"name": name, "arguments": '{"transaction_id": "T1001"}'},
+                }
+                for i, name in enumerate(names)
+            ]
             messages.append({"role": "assistant", "content": "", "tool_calls": calls})
             messages += [{"role": "tool", "content": draw(tool_contents), "tool_call_id": c["id"]} for c in calls]
             messages.append({"role": "assistant", "content": "Done."})
@@ -68,8 +97,12 @@ def conversations(draw: st.DrawFn) -> dict[str, Any]:
     if len(messages) > 2 and messages[-2].get("content") == "Done." and draw(st.booleans()):
         messages = messages[:-2]  # end on the tool results
     choice = draw(st.sampled_from([None, "auto", "none", "any", "required"]))
-    body = {"model": "mistral-large-latest", "messages": messages, "tools": PAYMENT_TOOLS,
-            "stream": draw(st.booleans())}
+    body = {
+        "model": "mistral-large-latest",
+        "messages": messages,
+        "tools": PAYMENT_TOOLS,
+        "stream": draw(st.booleans()),
+    }
     return body if choice is None else {**body, "tool_choice": choice}
 
 

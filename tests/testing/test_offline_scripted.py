@@ -51,10 +51,12 @@ def test_a_rejected_request_does_not_consume_the_script() -> None:
 
 
 def test_scripted_tool_call_with_given_and_generated_ids() -> None:
-    model = OfflineModel(script=[
-        Reply.tool_call("lookup", '{"q": "x"}', id="abcDEF123"),
-        Reply.tool_calls([("a", {"n": 1}), ("b", {"n": 2})]),
-    ])
+    model = OfflineModel(
+        script=[
+            Reply.tool_call("lookup", '{"q": "x"}', id="abcDEF123"),
+            Reply.tool_calls([("a", {"n": 1}), ("b", {"n": 2})]),
+        ]
+    )
     [given] = post(model).json()["choices"][0]["message"]["tool_calls"]
     assert given["id"] == "abcDEF123" and given["function"]["arguments"] == '{"q": "x"}'
     generated = post(model).json()["choices"][0]["message"]["tool_calls"]
@@ -89,11 +91,17 @@ def test_script_and_policy_are_exclusive() -> None:
 @pytest.mark.parametrize(
     ("reply", "status", "body"),
     [
-        (Reply.error(429, {"message": "Requests rate limit exceeded"}, headers={"Retry-After": "2"}), 429,
-         b'{"message": "Requests rate limit exceeded"}'),
+        (
+            Reply.error(429, {"message": "Requests rate limit exceeded"}, headers={"Retry-After": "2"}),
+            429,
+            b'{"message": "Requests rate limit exceeded"}',
+        ),
         (Reply.error(503, "upstream unavailable"), 503, b"upstream unavailable"),
-        (Reply.raw(502, b"<html><body>Bad Gateway</body></html>", "text/html"), 502,
-         b"<html><body>Bad Gateway</body></html>"),
+        (
+            Reply.raw(502, b"<html><body>Bad Gateway</body></html>", "text/html"),
+            502,
+            b"<html><body>Bad Gateway</body></html>",
+        ),
         (Reply.raw(200, b'{"choices": [', "application/json"), 200, b'{"choices": ['),
     ],
 )
@@ -128,9 +136,7 @@ async def test_async_delays_do_not_block_the_event_loop() -> None:
     model = OfflineModel(script=[Reply.text("slow", delay=0.3)] * 5)
     async with httpx.AsyncClient(transport=model.transport(), base_url="http://offline") as client:
         started = time.perf_counter()
-        responses = await asyncio.gather(
-            *(client.post("/v1/chat/completions", json=chat_body()) for _ in range(5))
-        )
+        responses = await asyncio.gather(*(client.post("/v1/chat/completions", json=chat_body()) for _ in range(5)))
     assert [r.status_code for r in responses] == [200] * 5
     assert time.perf_counter() - started < 1.2  # one after another would take 1.5 s
 
@@ -166,8 +172,10 @@ class TestRecording:
     def test_rejections_list_what_the_hosted_api_would_refuse(self) -> None:
         model = OfflineModel()
         post(model)
-        bad = {"model": MODEL, "messages": [{"role": "user", "content": "x"}, {"role": "tool", "content": "y",
-                                                                            "tool_call_id": "abc"}]}
+        bad = {
+            "model": MODEL,
+            "messages": [{"role": "user", "content": "x"}, {"role": "tool", "content": "y", "tool_call_id": "abc"}],
+        }
         response = post(model, bad)
         assert response.status_code == 400
         [rejected] = model.rejections
@@ -183,16 +191,15 @@ class TestRecording:
     async def test_recording_is_safe_under_concurrency(self) -> None:
         model = OfflineModel()
         async with httpx.AsyncClient(transport=model.transport(), base_url="http://offline") as client:
-            await asyncio.gather(
-                *(client.post("/v1/chat/completions", json=chat_body(f"n{i}")) for i in range(50))
-            )
+            await asyncio.gather(*(client.post("/v1/chat/completions", json=chat_body(f"n{i}")) for i in range(50)))
         assert sorted(r["messages"][0]["content"] for r in model.chat_requests) == sorted(f"n{i}" for i in range(50))
 
 
 def test_malformed_json_is_a_422() -> None:
     model = OfflineModel()
     with httpx.Client(transport=model.transport(), base_url="http://offline") as client:
-        response = client.post("/v1/chat/completions", content=b"{not json",
-                               headers={"content-type": "application/json"})
+        response = client.post(
+            "/v1/chat/completions", content=b"{not json", headers={"content-type": "application/json"}
+        )
     assert response.status_code == 422
     assert response.json()["message"]["detail"][0]["type"] == "json_invalid"

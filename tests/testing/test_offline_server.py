@@ -40,9 +40,15 @@ def test_a_sync_client_walks_the_payment_conversation(server: OfflineServer) -> 
         body = {"model": MODEL, "messages": messages, "tools": PAYMENT_TOOLS}
         message = client.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]
         [call] = message["tool_calls"]
-        messages += [{"role": "assistant", "content": "", "tool_calls": message["tool_calls"]},
-                     {"role": "tool", "name": "retrieve_payment_status", "content": '{"status": "Paid"}',
-                      "tool_call_id": call["id"]}]
+        messages += [
+            {"role": "assistant", "content": "", "tool_calls": message["tool_calls"]},
+            {
+                "role": "tool",
+                "name": "retrieve_payment_status",
+                "content": '{"status": "Paid"}',
+                "tool_call_id": call["id"],
+            },
+        ]
         final = client.post("/v1/chat/completions", json={**body, "messages": messages}).json()
     assert final["choices"][0]["message"]["content"] == "The status of transaction T1001 is Paid."
     assert server.model.rejections == []
@@ -60,8 +66,10 @@ def test_rule_violations_and_auth_errors_come_back_over_http(server: OfflineServ
 
 def test_streams_are_flushed_event_by_event(server: OfflineServer) -> None:
     body = {"model": MODEL, "messages": [{"role": "user", "content": "Tell me something"}], "stream": True}
-    with httpx.Client(base_url=server.url, headers=headers()) as client, \
-            client.stream("POST", "/v1/chat/completions", json=body) as response:
+    with (
+        httpx.Client(base_url=server.url, headers=headers()) as client,
+        client.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
         assert response.headers["content-type"] == "text/event-stream"
         raw = "".join(response.iter_text())
     events = sse_events(raw)
@@ -73,8 +81,11 @@ def test_chunk_delays_are_felt_between_events() -> None:
     model = OfflineModel(script=[Reply.text("a b c", chunk_delay=0.1)])
     body = {"model": MODEL, "messages": [{"role": "user", "content": "x"}], "stream": True}
     arrivals = []
-    with OfflineServer(model) as server, httpx.Client(base_url=server.url) as client, \
-            client.stream("POST", "/v1/chat/completions", json=body) as response:
+    with (
+        OfflineServer(model) as server,
+        httpx.Client(base_url=server.url) as client,
+        client.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
         for line in response.iter_lines():
             if line.startswith("data:"):
                 arrivals.append(time.perf_counter())
@@ -85,9 +96,12 @@ def test_chunk_delays_are_felt_between_events() -> None:
 def test_a_cut_stream_is_a_protocol_error_for_the_client() -> None:
     model = OfflineModel(script=[Reply.text("one two three", cut_after=2)])
     body = {"model": MODEL, "messages": [{"role": "user", "content": "x"}], "stream": True}
-    with OfflineServer(model) as server, httpx.Client(base_url=server.url) as client, \
-            client.stream("POST", "/v1/chat/completions", json=body) as response, \
-            pytest.raises(httpx.RemoteProtocolError):
+    with (
+        OfflineServer(model) as server,
+        httpx.Client(base_url=server.url) as client,
+        client.stream("POST", "/v1/chat/completions", json=body) as response,
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
         for _ in response.iter_bytes():
             pass
 
@@ -95,26 +109,35 @@ def test_a_cut_stream_is_a_protocol_error_for_the_client() -> None:
 def test_a_disconnect_is_a_protocol_error_for_the_client() -> None:
     model = OfflineModel(script=[Reply.disconnect()])
     body = {"model": MODEL, "messages": [{"role": "user", "content": "x"}]}
-    with OfflineServer(model) as server, httpx.Client(base_url=server.url) as client, \
-            pytest.raises(httpx.RemoteProtocolError):
+    with (
+        OfflineServer(model) as server,
+        httpx.Client(base_url=server.url) as client,
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
         client.post("/v1/chat/completions", json=body)
 
 
 async def test_an_async_client_with_concurrent_requests(server: OfflineServer) -> None:
     async with httpx.AsyncClient(base_url=server.url, headers=headers()) as client:
-        responses = await asyncio.gather(*(
-            client.post("/v1/embeddings", json={"model": "mistral-embed", "input": f"text {i}"}) for i in range(20)
-        ))
+        responses = await asyncio.gather(
+            *(client.post("/v1/embeddings", json={"model": "mistral-embed", "input": f"text {i}"}) for i in range(20))
+        )
     assert [r.status_code for r in responses] == [200] * 20
     assert len({json.dumps(r.json()["data"][0]["embedding"][:4]) for r in responses}) == 20
     assert len(server.model.requests) == 20
 
 
 async def test_async_streaming_over_the_server(server: OfflineServer) -> None:
-    body = {"model": MODEL, "messages": [{"role": "user", "content": "Status of T1001?"}], "stream": True,
-            "tools": PAYMENT_TOOLS}
-    async with httpx.AsyncClient(base_url=server.url, headers=headers()) as client, \
-            client.stream("POST", "/v1/chat/completions", json=body) as response:
+    body = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "Status of T1001?"}],
+        "stream": True,
+        "tools": PAYMENT_TOOLS,
+    }
+    async with (
+        httpx.AsyncClient(base_url=server.url, headers=headers()) as client,
+        client.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
         raw = "".join([text async for text in response.aiter_text()])
     events = sse_events(raw)
     [call] = events[1]["choices"][0]["delta"]["tool_calls"]
@@ -142,8 +165,11 @@ def test_close_interrupts_a_long_delay() -> None:
 
     def call() -> None:
         try:
-            httpx.post(f"{server.url}/v1/chat/completions",
-                       json={"model": MODEL, "messages": [{"role": "user", "content": "x"}]}, timeout=10)
+            httpx.post(
+                f"{server.url}/v1/chat/completions",
+                json={"model": MODEL, "messages": [{"role": "user", "content": "x"}]},
+                timeout=10,
+            )
         except httpx.HTTPError as error:
             failures.append(error)
 
@@ -160,14 +186,16 @@ def test_close_interrupts_a_long_delay() -> None:
 def test_the_command_line_serves_until_interrupted() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "mistral_agents.testing", "serve", "--port", "0"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         url = line.split("listening on ", 1)[1].split()[0]
-        response = httpx.post(f"{url}/v1/chat/completions",
-                              json={"model": MODEL, "messages": [{"role": "user", "content": "hello"}]})
+        response = httpx.post(
+            f"{url}/v1/chat/completions", json={"model": MODEL, "messages": [{"role": "user", "content": "hello"}]}
+        )
         assert response.json()["choices"][0]["message"]["content"] == "Hello! How can I help you today?"
         process.send_signal(signal.SIGINT)  # Ctrl-C
         assert process.wait(10) == 0

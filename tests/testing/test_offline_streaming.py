@@ -53,8 +53,12 @@ def test_usage_and_finish_reason_come_only_in_the_last_chunk() -> None:
 
 
 def test_mistral_tool_calls_arrive_whole_in_one_delta() -> None:
-    reply = Reply.tool_calls([("retrieve_payment_status", {"transaction_id": "T1001"}),
-                              ("retrieve_payment_date", {"transaction_id": "T1001"})])
+    reply = Reply.tool_calls(
+        [
+            ("retrieve_payment_status", {"transaction_id": "T1001"}),
+            ("retrieve_payment_date", {"transaction_id": "T1001"}),
+        ]
+    )
     _, events = stream(OfflineModel(script=[reply]), tools=PAYMENT_TOOLS)
     parts = deltas(events)
     assert len(parts) == 2
@@ -78,8 +82,10 @@ def accumulate(parts: list[dict[str, Any]]) -> dict[int, dict[str, str]]:
 
 
 def test_incremental_tool_call_streaming_sends_openai_style_fragments() -> None:
-    model = OfflineModel(script=[Reply.tool_call("retrieve_payment_status", {"transaction_id": "T1001"})],
-                         tool_call_streaming="incremental")
+    model = OfflineModel(
+        script=[Reply.tool_call("retrieve_payment_status", {"transaction_id": "T1001"})],
+        tool_call_streaming="incremental",
+    )
     _, events = stream(model, tools=PAYMENT_TOOLS)
     parts = deltas(events)
     opening = parts[1]["tool_calls"][0]
@@ -108,8 +114,10 @@ def test_stream_can_be_cut_after_n_chunks() -> None:
     model = OfflineModel(script=[Reply.text("one two three four").with_(cut_after=2)])
     body = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}], "stream": True}
     received = []
-    with httpx.Client(transport=model.transport(), base_url="http://offline") as client, \
-            client.stream("POST", "/v1/chat/completions", json=body) as response:
+    with (
+        httpx.Client(transport=model.transport(), base_url="http://offline") as client,
+        client.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
         with pytest.raises(httpx.RemoteProtocolError):
             for chunk in response.iter_bytes():
                 received.append(chunk)

@@ -773,7 +773,9 @@ def render(report: Report, info: list[tuple[str, str]], command: str) -> str:
         ),
         "- **500 concurrent async chats**: httpx's pool (100 connections) queues the other 400 requests and "
         "dominates every httpx-based column; openai's client opens up to 1,000 connections."
-        " We keep httpx's 100 (a burst of 1,000 new connections can swamp a local server's accept queue; in one trial it made the same test slower); a caller who wants more passes `http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=1000))`.",
+        " We keep httpx's 100 (a burst of 1,000 new connections can swamp a local server's accept queue; in one "
+        "trial it made the same test slower); a caller who wants more passes "
+        "`http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=1000))`.",
     ]
     out += ["", "## Machine", ""]
     for key, value in info:

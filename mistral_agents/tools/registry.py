@@ -126,7 +126,7 @@ class ToolRegistry(Mapping[str, Tool[..., Any]]):
             args = found.validate(raw)
         except ToolArgumentError as exc:
             return self._invalid(tool_call.id, name, raw, None, exc, 0.0)
-        if ctx is not None:
+        if ctx is not None and found.takes_context:  # only a tool that asks for the context gets its own copy
             ctx = dataclasses.replace(ctx, tool_call_id=tool_call.id, tool_name=name)
         return PreparedCall(found, tool_call.id, name, raw, args, ctx)
 

@@ -13,8 +13,7 @@ class UsageInfo(WireModel):
     total_tokens: int = 0
 
     def __add__(self, other: UsageInfo) -> UsageInfo:
-        # Sums of validated ints need no validation again (this runs at every agent step).
-        return UsageInfo.model_construct(
+        return UsageInfo(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=(self.completion_tokens or 0) + (other.completion_tokens or 0),
             total_tokens=self.total_tokens + other.total_tokens,

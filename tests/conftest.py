@@ -6,6 +6,10 @@ import os
 
 import pytest
 
+from tests.services import postgres_database, postgres_dsn, redis_url
+
+__all__ = ["postgres_database", "postgres_dsn", "redis_url"]
+
 
 @pytest.fixture(autouse=True)
 def _no_real_api_key(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:

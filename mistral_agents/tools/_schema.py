@@ -20,7 +20,7 @@ from ._docstrings import DocInfo, parse_docstring
 from .context import RunContext
 from .errors import ToolArgumentError, ToolDefinitionError, ToolSchemaWarning
 
-__all__ = ["FuncSchema", "function_schema"]
+__all__ = ["FuncSchema", "function_schema", "unwrap_partial"]
 
 _EMPTY = inspect.Parameter.empty
 _POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
@@ -108,6 +108,7 @@ def function_schema(
 ) -> FuncSchema:
     """Build the :class:`FuncSchema` of ``func``; warns (:class:`ToolSchemaWarning`) on docstring mismatches."""
     target = _hint_target(func)
+    _, bound = unwrap_partial(func)
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError) as exc:
@@ -124,6 +125,10 @@ def function_schema(
     params: list[_Param] = []
     fields: dict[str, Any] = {}
     for index, p in enumerate(signature.parameters.values()):
+        if p.name in bound:
+            # Bound by a functools.partial: the caller chose it. It is not the model's to see or to override
+            # (it stays out of the schema, so sending it is an "unknown argument"); the partial supplies it.
+            continue
         if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             star = "*" if p.kind is inspect.Parameter.VAR_POSITIONAL else "**"
             raise ToolDefinitionError(
@@ -152,7 +157,7 @@ def function_schema(
         fields[field_name] = (Annotated[annotation, Field(**field_info)], default)
         params.append(_Param(p.name, field_name, p.name, p.kind, p.default, described=described))
 
-    _check_docs(name, doc, params)
+    _check_docs(name, doc, params, bound)
     try:
         model: type[BaseModel] = create_model(f"{name}_arguments", **fields)
         raw = model.model_json_schema()
@@ -176,11 +181,28 @@ def _replace_alias(p: _Param, alias: str) -> _Param:
     return dataclasses.replace(p, alias=alias)
 
 
+def unwrap_partial(func: Any) -> tuple[Any, frozenset[str]]:
+    """The callable inside any ``functools.partial`` layers, and the names of the parameters they bind
+    (by keyword, or positionally: the first parameters of the callable)."""
+    bound: set[str] = set()
+    positional = 0
+    while isinstance(func, functools.partial):
+        bound.update(func.keywords)
+        positional += len(func.args)
+        func = func.func
+    if positional:
+        try:
+            parameters = list(inspect.signature(func).parameters.values())
+        except (TypeError, ValueError):
+            parameters = []
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        bound.update(p.name for p in parameters[:positional] if p.kind in kinds)
+    return func, frozenset(bound)
+
+
 def _hint_target(func: Callable[..., Any]) -> Any:
     """The object whose annotations and docstring describe ``func`` (unwrapping partials and callables)."""
-    target: Any = func
-    while isinstance(target, functools.partial):
-        target = target.func
+    target, _ = unwrap_partial(func)
     if inspect.isfunction(target) or inspect.ismethod(target) or inspect.isbuiltin(target):
         return target
     return getattr(type(target), "__call__", None)  # noqa: B004 - a callable object: its __call__ method
@@ -201,11 +223,11 @@ def _has_description(annotation: Any, default: Any) -> bool:
     return False
 
 
-def _check_docs(name: str, doc: DocInfo, params: list[_Param]) -> None:
+def _check_docs(name: str, doc: DocInfo, params: list[_Param], bound: frozenset[str]) -> None:
     """Warn about documented parameters that don't exist, and undocumented ones when others are documented."""
     names = {p.name for p in params}
     for documented in doc.params:
-        if documented not in names:
+        if documented not in names and documented not in bound:
             warnings.warn(
                 f"tool '{name}': the docstring documents a parameter '{documented}' that the function "
                 f"does not have (parameters: {', '.join(sorted(names)) or 'none'})",

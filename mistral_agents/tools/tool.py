@@ -11,7 +11,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 import pydantic_core
 
-from ._schema import FuncSchema, function_schema
+from ._schema import FuncSchema, function_schema, unwrap_partial
 from .context import RunContext
 from .errors import ToolDefinitionError
 
@@ -185,20 +185,14 @@ def tool(
     return decorate(func)
 
 
-def _unwrap_partial(func: Any) -> Any:
-    while isinstance(func, functools.partial):
-        func = func.func
-    return func
-
-
 def _default_name(func: Callable[..., Any]) -> str:
-    target = _unwrap_partial(func)
+    target, _ = unwrap_partial(func)
     name = getattr(target, "__name__", None)
     return name if isinstance(name, str) else type(target).__name__
 
 
 def _is_async(func: Callable[..., Any]) -> bool:
-    target = _unwrap_partial(func)
+    target, _ = unwrap_partial(func)
     if inspect.iscoroutinefunction(target):
         return True
     if inspect.isroutine(target) or isinstance(target, type):

@@ -68,7 +68,7 @@ class ClientSettings:
         timeout: float | None,
         retry: RetryPolicy | None,
     ) -> ClientSettings:
-        endpoint = (endpoint or OFFICIAL_ENDPOINT).strip()
+        endpoint = check_endpoint((endpoint or OFFICIAL_ENDPOINT).strip())
         key = (api_key if api_key is not None else os.environ.get("MISTRAL_API_KEY", "")).strip() or None
         if key is None and is_official_endpoint(endpoint):
             raise MistralException(
@@ -124,6 +124,25 @@ class ClientSettings:
     def redact(self, text: str) -> str:
         """``text`` with the API key masked, should a server ever echo it back."""
         return text.replace(self.api_key, "***") if self.api_key and self.api_key in text else text
+
+
+def check_endpoint(endpoint: str) -> str:
+    """``endpoint`` if it is an absolute http(s) URL; a clear :class:`ValueError` otherwise.
+
+    Without this, ``"localhost:8000"`` (no scheme) would be accepted and every request would fail as a
+    connection error, retried for many seconds.
+    """
+    try:
+        url = httpx.URL(endpoint)
+    except Exception:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        hint = f" (did you mean 'http://{endpoint}'?)" if url is not None and "://" not in endpoint else ""
+        raise ValueError(
+            f"endpoint must be an http:// or https:// URL with a host, e.g. 'http://localhost:8000', "
+            f"got {endpoint!r}{hint}"
+        )
+    return endpoint
 
 
 def api_base_url(endpoint: str) -> str:

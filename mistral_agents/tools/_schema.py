@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import sys
 import typing
 import warnings
 from collections.abc import Callable, Mapping
@@ -142,11 +143,7 @@ def function_schema(
             params.append(_Param(p.name, "", "", p.kind, p.default, context=True))
             continue
         if p.name not in hints:
-            warnings.warn(
-                f"tool '{name}': parameter '{p.name}' has no type annotation; the model may send any JSON value",
-                ToolSchemaWarning,
-                stacklevel=4,
-            )
+            _warn(target, f"tool '{name}': parameter '{p.name}' has no type annotation; the model may send any JSON value")
         field_name = f"p{index}"
         field_info: dict[str, Any] = {"alias": p.name}
         doc_text = doc.params.get(p.name)
@@ -157,7 +154,7 @@ def function_schema(
         fields[field_name] = (Annotated[annotation, Field(**field_info)], default)
         params.append(_Param(p.name, field_name, p.name, p.kind, p.default, described=described))
 
-    _check_docs(name, doc, params, bound)
+    _check_docs(name, doc, params, bound, target)
     try:
         model: type[BaseModel] = create_model(f"{name}_arguments", **fields)
         raw = model.model_json_schema()
@@ -223,27 +220,53 @@ def _has_description(annotation: Any, default: Any) -> bool:
     return False
 
 
-def _check_docs(name: str, doc: DocInfo, params: list[_Param], bound: frozenset[str]) -> None:
+def _check_docs(name: str, doc: DocInfo, params: list[_Param], bound: frozenset[str], target: Any) -> None:
     """Warn about documented parameters that don't exist, and undocumented ones when others are documented."""
     names = {p.name for p in params}
     for documented in doc.params:
         if documented not in names and documented not in bound:
-            warnings.warn(
+            _warn(
+                target,
                 f"tool '{name}': the docstring documents a parameter '{documented}' that the function "
                 f"does not have (parameters: {', '.join(sorted(names)) or 'none'})",
-                ToolSchemaWarning,
-                stacklevel=5,
             )
     if not doc.params:
         return
     for p in params:
         if not p.context and not p.described and p.name not in doc.params:
-            warnings.warn(
+            _warn(
+                target,
                 f"tool '{name}': parameter '{p.name}' is not documented in the docstring; "
                 "the model will see it without a description",
-                ToolSchemaWarning,
-                stacklevel=5,
             )
+
+
+def _warn(target: Any, message: str) -> None:
+    """A :class:`ToolSchemaWarning` reported at the user's function (its ``def`` line), not inside this library."""
+    function = inspect.unwrap(getattr(target, "__func__", target)) if target is not None else None
+    code = getattr(function, "__code__", None)
+    if code is None:  # no Python source (a builtin): the first caller outside this package
+        warnings.warn(message, ToolSchemaWarning, stacklevel=_outside_stacklevel())
+        return
+    module = getattr(function, "__module__", None) or "<unknown>"
+    module_globals = getattr(function, "__globals__", {})
+    warnings.warn_explicit(
+        message,
+        ToolSchemaWarning,
+        code.co_filename,
+        code.co_firstlineno,
+        module=module,
+        registry=module_globals.setdefault("__warningregistry__", {}),
+        module_globals=module_globals,
+    )
+
+
+def _outside_stacklevel() -> int:
+    package = __name__.split(".", 1)[0]
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").split(".", 1)[0] == package:
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
 
 
 # --- errors ---------------------------------------------------------------------------------------------

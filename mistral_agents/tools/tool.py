@@ -23,6 +23,14 @@ R = TypeVar("R")
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
+_CLASS_AS_TOOL = (
+    "{name} is a class, and a tool must be a function (or a callable object): a class's signature and docstring "
+    "do not describe arguments the model could send. To take a dataclass or pydantic model as the arguments "
+    "object, write a function with it as a parameter, e.g. `@tool def create(order: {name}) -> ...`, or pass "
+    "an instance whose class defines __call__."
+)
+
+
 class Tool(Generic[P, R]):
     """A function the model can call: its spec for the API, argument validation and calling.
 
@@ -55,6 +63,9 @@ class Tool(Generic[P, R]):
             raise ToolDefinitionError(f"a tool must wrap a callable, got {type(function).__name__}")
         if isinstance(function, Tool):
             function = function.function
+        inner, _ = unwrap_partial(function)
+        if isinstance(inner, type):
+            raise ToolDefinitionError(_CLASS_AS_TOOL.format(name=inner.__name__))
         tool_name = _default_name(function) if name is None else name
         if not isinstance(tool_name, str) or not _NAME.match(tool_name):
             raise ToolDefinitionError(
@@ -195,6 +206,6 @@ def _is_async(func: Callable[..., Any]) -> bool:
     target, _ = unwrap_partial(func)
     if inspect.iscoroutinefunction(target):
         return True
-    if inspect.isroutine(target) or isinstance(target, type):
+    if inspect.isroutine(target):
         return False
     return inspect.iscoroutinefunction(getattr(type(target), "__call__", None))  # noqa: B004

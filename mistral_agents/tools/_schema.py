@@ -143,7 +143,7 @@ def function_schema(
             params.append(_Param(p.name, "", "", p.kind, p.default, context=True))
             continue
         if p.name not in hints:
-            _warn(target, f"tool '{name}': parameter '{p.name}' has no type annotation; the model may send any JSON value")
+            _warn(target, f"tool '{name}': parameter '{p.name}' has no type annotation; the model may send any value")
         field_name = f"p{index}"
         field_info: dict[str, Any] = {"alias": p.name}
         doc_text = doc.params.get(p.name)

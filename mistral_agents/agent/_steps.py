@@ -52,13 +52,20 @@ class RunTools:
 
 
 @dataclass(frozen=True)
+class ListTools:
+    """List the agent's tool sources (only yielded when it has some); answer with the step's ``ToolRegistry``."""
+
+    step: int
+
+
+@dataclass(frozen=True)
 class Emit:
     """An event for a streaming caller (ignored by ``run``/``arun``)."""
 
     event: AgentEvent
 
 
-Effect = CallModel | RunTools | Emit
+Effect = CallModel | RunTools | ListTools | Emit
 
 
 # --------------------------------------------------------------------------------------------------- plan
@@ -75,6 +82,8 @@ class Plan:
     max_tool_calls_per_step: int
     output_type: type[BaseModel] | None
     base_request: dict[str, Any]
+    #: Whether tools are also listed at run time (tool sources): then each step starts with ``ListTools``.
+    lists_tools: bool = False
 
     @classmethod
     def build(
@@ -89,6 +98,7 @@ class Plan:
         max_tool_calls_per_step: int,
         output_type: type[BaseModel] | None,
         chat_params: Mapping[str, Any],
+        lists_tools: bool = False,
     ) -> Plan:
         request: dict[str, Any] = {"model": model, **chat_params}
         if registry:
@@ -97,7 +107,7 @@ class Plan:
             request["response_format"] = json_schema_format(output_type)
         return cls(
             model, registry, system_prompt, tool_choice, max_steps, max_tool_errors,
-            max_tool_calls_per_step, output_type, request,
+            max_tool_calls_per_step, output_type, request, lists_tools,
         )  # fmt: skip
 
 
@@ -117,6 +127,11 @@ class RunState:
     output_retry_used: bool = False
     #: ``messages`` in wire form, extended as the transcript grows (it only ever grows).
     wire: list[dict[str, Any]] = field(default_factory=list)
+    #: The tools of this step, when listed at run time (else the plan's registry).
+    listed: ToolRegistry | None = None
+
+    def registry(self, plan: Plan) -> ToolRegistry:
+        return plan.registry if self.listed is None else self.listed
 
 
 def start(
@@ -148,6 +163,8 @@ def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]
             )
         state.steps += 1
         step = state.steps
+        if plan.lists_tools:
+            state.listed = yield ListTools(step)
         response: ChatCompletionResponse = yield CallModel(_request(plan, state), step)
         message, finish_reason = _accept(state, response)
         logger.debug("step %d: finish_reason=%s, %d tool call(s)", step, finish_reason, len(message.tool_calls or ()))
@@ -193,7 +210,12 @@ def _request(plan: Plan, state: RunState) -> dict[str, Any]:
     if len(wire) < len(state.messages):
         wire.extend(message_dict(message) for message in state.messages[len(wire) :])
     request["messages"] = EncodedMessages(wire)
-    if plan.registry:
+    registry = state.registry(plan)
+    if plan.lists_tools:
+        request.pop("tools", None)
+        if registry:
+            request["tools"] = list(registry.values())
+    if registry:
         choice = plan.tool_choice
         if state.forced_choice_used and _forces(choice):
             choice = "auto"  # after a forced call, let the model answer
@@ -231,15 +253,17 @@ def _prepare(plan: Plan, state: RunState, message: ChatMessage, sent: ChatMessag
         if position >= plan.max_tool_calls_per_step:
             calls.append(_over_cap(call.id, call.function.name, call.function.arguments, plan.max_tool_calls_per_step))
         elif call.function.name != original.function.name:  # not a valid tool name: never looked up
-            calls.append(_unknown(plan, call.id, call.function.name, original.function.name, call.function.arguments))
+            calls.append(
+                _unknown(state, plan, call.id, call.function.name, original.function.name, call.function.arguments)
+            )
         else:
-            calls.append(plan.registry.prepare(call, ctx))
+            calls.append(state.registry(plan).prepare(call, ctx))
     return calls
 
 
-def _unknown(plan: Plan, call_id: str, name: str, sent_name: str, arguments: str) -> ToolOutcome:
+def _unknown(state: RunState, plan: Plan, call_id: str, name: str, sent_name: str, arguments: str) -> ToolOutcome:
     shown = sent_name if len(sent_name) <= 80 else sent_name[:79] + "…"
-    text = f"unknown tool {shown!r}. Available tools: {', '.join(plan.registry) or 'none'}."
+    text = f"unknown tool {shown!r}. Available tools: {', '.join(state.registry(plan)) or 'none'}."
     return ToolOutcome(call_id, name, arguments, None, None, f"Error: {text}", text, "unknown_tool", None, 0.0)
 
 
@@ -301,4 +325,4 @@ def _text(content: Any) -> str:
     return ""
 
 
-__all__ = ["CallModel", "Effect", "Emit", "Plan", "RunState", "RunTools", "context", "drive", "start"]
+__all__ = ["CallModel", "Effect", "Emit", "ListTools", "Plan", "RunState", "RunTools", "context", "drive", "start"]

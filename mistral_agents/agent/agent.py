@@ -22,6 +22,7 @@ from ..exceptions import MistralException
 from ..models.chat_completion import ChatCompletionStreamResponse, ChatMessage
 from ..streaming import StreamAccumulator
 from ..tools import Tool, ToolRegistry
+from ..tools.source import ToolSet, ToolSource
 from . import _steps
 from ._execution import Approver, run_tools, run_tools_async
 from .events import AgentEvent, FinalResult, TextDelta
@@ -54,7 +55,7 @@ class Agent(Generic[OutputT]):
     def __init__(
         self,
         model: str,
-        tools: Iterable[Tool[..., Any] | Callable[..., Any]] | ToolRegistry = (),
+        tools: Iterable[Tool[..., Any] | Callable[..., Any] | ToolSource] | ToolRegistry = (),
         *,
         client: MistralClient | MistralAsyncClient | None = None,
         system_prompt: str | None = None,
@@ -80,16 +81,21 @@ class Agent(Generic[OutputT]):
             raise TypeError("output_type must be a pydantic model class")
         if client is not None and not isinstance(client, MistralClient | MistralAsyncClient):
             raise TypeError("client must be a MistralClient or a MistralAsyncClient")
+        sources: list[ToolSource] = []
         if isinstance(tools, ToolRegistry):
             if max_result_chars is not None and max_result_chars != tools.max_result_chars:
                 tools = ToolRegistry(tools.values(), max_result_chars=max_result_chars)
             registry = tools
         else:
-            registry = ToolRegistry(tools, max_result_chars=max_result_chars)
+            items = list(tools)
+            sources = [t for t in items if not isinstance(t, Tool) and isinstance(t, ToolSource)]
+            fixed = [t for t in items if isinstance(t, Tool) or not isinstance(t, ToolSource)]
+            registry = ToolRegistry(fixed, max_result_chars=max_result_chars)
+        self._toolset = ToolSet(registry, sources)
         self._plan = _steps.Plan.build(
             model, registry, system_prompt=system_prompt, tool_choice=tool_choice, max_steps=max_steps,
             max_tool_errors=max_tool_errors, max_tool_calls_per_step=max_tool_calls_per_step,
-            output_type=output_type, chat_params=chat_params,
+            output_type=output_type, chat_params=chat_params, lists_tools=bool(sources),
         )  # fmt: skip
         self.deps = deps
         self.approver = approver
@@ -170,6 +176,8 @@ class Agent(Generic[OutputT]):
                         answer = client.chat(**effect.request)
                     if hooks:
                         hooks.response(effect.step, answer, started)
+                elif isinstance(effect, _steps.ListTools):
+                    answer = self._toolset.current()
                 else:
                     answer = run_tools(self.tools, effect.calls, self._executor, self.approver, self.max_concurrency)
         except MistralException as error:
@@ -208,6 +216,8 @@ class Agent(Generic[OutputT]):
                         answer = await client.chat(**effect.request)
                     if hooks:
                         hooks.response(effect.step, answer, started)
+                elif isinstance(effect, _steps.ListTools):
+                    answer = await self._toolset.acurrent()
                 else:
                     answer = await run_tools_async(
                         self.tools, effect.calls, self._executor(), self.approver, self.max_concurrency
@@ -244,7 +254,8 @@ class Agent(Generic[OutputT]):
             return self._pool
 
     def close(self) -> None:
-        """Release what the agent created: a default or derived sync client, and its tool threads."""
+        """Release what the agent created: a default or derived sync client, its tool threads, its tool sources."""
+        self._toolset.close()
         with self._lock:
             sync, self._sync = self._sync, None
             pool, self._pool = self._pool, None
@@ -260,6 +271,7 @@ class Agent(Generic[OutputT]):
             client = self._async.pop(loop, None)
         if client is not None:
             await client.close()
+        await self._toolset.aclose()
         self.close()
 
     def __enter__(self) -> Agent[OutputT]:

@@ -3,6 +3,7 @@
 from .context import RunContext
 from .errors import ToolArgumentError, ToolDefinitionError, ToolSchemaWarning
 from .registry import PreparedCall, ToolOutcome, ToolRegistry
+from .source import ToolSource
 from .tool import Tool, tool
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "ToolOutcome",
     "ToolRegistry",
     "ToolSchemaWarning",
+    "ToolSource",
     "tool",
 ]

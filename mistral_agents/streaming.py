@@ -3,11 +3,13 @@
 Tool calls may arrive whole in one delta (Mistral models) or in fragments keyed by ``index`` (OpenAI-compatible
 servers, some models): both merge the same way — keyed by ``index`` (its position in the delta when absent),
 ``arguments`` concatenated, the first non-empty ``id`` and ``name`` kept. A fragment with a different ``id`` at an
-index already in use starts a new call instead of corrupting the old one.
+index already in use starts a new call instead of corrupting the old one, and so does a fragment with neither
+``id`` nor ``index`` that names a function once the current call is complete.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +99,7 @@ def _merge_call(parts: _ChoiceParts, position: int, call: ToolCall) -> None:
     call_id = call.id if call.id and call.id != "null" else ""
     slot = parts.slot_of_index.get(index)
     current = parts.calls.get(slot) if slot is not None else None
-    if current is None or (call_id and current.id and call_id != current.id):
+    if current is None or (call_id and current.id and call_id != current.id) or _starts_another(current, call):
         slot = len(parts.calls)
         current = parts.calls[slot] = _CallParts(index)
         parts.slot_of_index[index] = slot
@@ -107,6 +109,27 @@ def _merge_call(parts: _ChoiceParts, position: int, call: ToolCall) -> None:
         current.name = call.function.name
     if call.function.arguments:
         current.arguments.append(call.function.arguments)
+
+
+def _starts_another(current: _CallParts, call: ToolCall) -> bool:
+    """A fragment with neither ``id`` nor ``index`` that names a function starts a new call when the current one is
+    complete (some servers send each call whole, without either): it names another function, or the current
+    arguments are already a whole JSON value. A repeated name on an unfinished call continues it."""
+    if call.index is not None or (call.id and call.id != "null") or not call.function.name or not current.name:
+        return False
+    if call.function.name != current.name:
+        return True
+    return _is_whole_json("".join(current.arguments))
+
+
+def _is_whole_json(text: str) -> bool:
+    if not text.strip():
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _message(parts: _ChoiceParts) -> ChatMessage:

@@ -240,7 +240,7 @@ def _accept(state: RunState, response: ChatCompletionResponse) -> tuple[ChatMess
     message = _transcript.with_valid_ids(choice.message, state.ids)
     if message.role != "assistant":
         message = message.model_copy(update={"role": "assistant"})
-    if message.tool_calls or _transcript._has_content(message):
+    if message.tool_calls or _transcript.has_content(message):
         state.messages.append(message)
     return message, choice.finish_reason
 
@@ -305,7 +305,7 @@ def _output(plan: Plan, state: RunState, message: ChatMessage) -> Any:
                 f"the final answer does not match {plan.output_type.__name__}: {problems}", state.messages
             ) from None
         state.output_retry_used = True
-        if not _transcript._has_content(message):
+        if not _transcript.has_content(message):
             state.messages.append(ChatMessage(role="assistant", content=text or "(no answer)"))
         state.messages.append(
             ChatMessage(

@@ -4,6 +4,7 @@
   from the seed era, a duplicate) is rewritten, consistently in the assistant message and its tool results.
 - Every tool call has exactly one result; a ``tool`` turn is never followed directly by a ``user`` turn.
 - No empty assistant messages; ``name`` only on ``tool`` messages.
+- System messages only before the first assistant turn: a later one becomes a ``user`` message.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..models.chat_completion import ChatMessage, FunctionCall, ToolCall
 
 logger = logging.getLogger("mistral_agents.agent")
 
-__all__ = ["IdAllocator", "normalize_history"]
+__all__ = ["IdAllocator", "has_content", "normalize_history"]
 
 _VALID_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
 _VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -100,7 +101,7 @@ def normalize_history(history: Sequence[ChatMessage | Mapping[str, Any]], ids: I
         if role != "tool":
             _close_pending(out, pending)
         if role == "assistant":
-            if not message.tool_calls and not _has_content(message):
+            if not message.tool_calls and not has_content(message):
                 logger.debug("dropping an empty assistant message from the history")
                 continue
             fixed = with_valid_ids(message, ids)
@@ -114,8 +115,16 @@ def normalize_history(history: Sequence[ChatMessage | Mapping[str, Any]], ids: I
                 logger.debug("dropping a tool result that answers no pending call: %r", message.tool_call_id)
                 continue
             out.append(message.model_copy(update={"tool_call_id": call_id}))
-        elif role == "user" and out and out[-1].role == "tool":
-            out.append(ChatMessage(role="assistant", content=ACKNOWLEDGEMENT))
+        elif role in ("user", "system") and out and out[-1].role in ("assistant", "tool"):
+            if role == "system":
+                # The API takes system messages only before the first assistant turn: a later one is sent as
+                # what it is to the model at that point, an instruction in the conversation (a user turn).
+                logger.debug("a system message after an assistant turn in the history is sent as a user message")
+                message = ChatMessage(role="user", content=message.content if message.content else "")
+                if not has_content(message):
+                    continue
+            if out[-1].role == "tool":
+                out.append(ChatMessage(role="assistant", content=ACKNOWLEDGEMENT))
             out.append(_without_name(message))
         else:
             out.append(_without_name(message))
@@ -151,7 +160,8 @@ def _close_pending(out: list[ChatMessage], pending: list[tuple[str, str]]) -> No
     pending.clear()
 
 
-def _has_content(message: ChatMessage) -> bool:
+def has_content(message: ChatMessage) -> bool:
+    """Whether ``message`` says something: non-blank text or a non-empty list of content pieces."""
     content = message.content
     return bool(content.strip()) if isinstance(content, str) else bool(content)
 

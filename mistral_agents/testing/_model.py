@@ -56,7 +56,7 @@ class OfflineModel:
 
     - ``OfflineModel()``: the built-in demo policy (see ``mistral_agents.testing._demo``).
     - ``OfflineModel(script=[...])``: one reply per chat request, in order (a ``str`` is a text reply); when the
-      script runs out, a 500 whose message says so.
+      script runs out, a 400 whose message says so.
     - ``OfflineModel(policy=fn)``: ``fn(request_body) -> Reply | str`` decides each chat reply.
 
     ``validate`` enforces the hosted API's request rules (rejected requests never reach the script or policy);

@@ -36,12 +36,16 @@ def test_two_whole_calls_without_id_or_index_stay_two() -> None:
 
 
 def test_two_whole_calls_to_the_same_tool_stay_two() -> None:
-    merged = _merge([{"function": {"name": "f", "arguments": '{"x": 1}'}}, {"function": {"name": "f", "arguments": "{}"}}])
+    merged = _merge(
+        [{"function": {"name": "f", "arguments": '{"x": 1}'}}, {"function": {"name": "f", "arguments": "{}"}}]
+    )
     assert merged == [("f", '{"x": 1}'), ("f", "{}")]
 
 
 def test_a_repeated_name_on_an_unfinished_call_continues_it() -> None:
-    merged = _merge([{"function": {"name": "f", "arguments": '{"x": '}}, {"function": {"name": "f", "arguments": "1}"}}])
+    merged = _merge(
+        [{"function": {"name": "f", "arguments": '{"x": '}}, {"function": {"name": "f", "arguments": "1}"}}]
+    )
     assert merged == [("f", '{"x": 1}')]
 
 

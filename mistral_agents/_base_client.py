@@ -2,8 +2,8 @@
 
 Each public method turns its arguments into a request body here, once, then hands it to the flavour's driver
 (``_chat``, ``_chat_stream``, ...). The flavours differ only in what the drivers return: values for
-:class:`~mistral_agents.client.MistralClient`, awaitables and async iterators for
-:class:`~mistral_agents.async_client.MistralAsyncClient`.
+`MistralClient`, awaitables and async iterators for
+`MistralAsyncClient`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ Timeout = float | httpx.Timeout | None
 
 
 class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
-    """The public API of both clients; see :class:`~mistral_agents.client.MistralClient`."""
+    """The public API of both clients; see [`MistralClient`][mistral_agents.client.MistralClient]."""
 
     _settings: _wire.ClientSettings
     _http: httpx.Client | httpx.AsyncClient

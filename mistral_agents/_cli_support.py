@@ -1,6 +1,6 @@
 """What the command line needs besides argument parsing: choosing a client, loading a tools module.
 
-Kept apart from :mod:`.cli` so that the command functions stay short, and shared with :mod:`.demo` so that the
+Kept apart from `cli` so that the command functions stay short, and shared with `demo` so that the
 demo and ``chat`` pick their model the same way.
 """
 
@@ -44,9 +44,9 @@ def choose_client(endpoint: str | None = None, *, api_key: str | None = None, ma
 
     - ``endpoint`` given: that server (a local server needs no key; the official endpoint needs one);
     - else ``MISTRAL_API_KEY`` set (or ``api_key`` given): the Mistral API;
-    - else the built-in offline model (:mod:`mistral_agents.testing`), in-process.
+    - else the built-in offline model (`mistral_agents.testing`), in-process.
 
-    A missing key for the official endpoint is a :class:`CliError`.
+    A missing key for the official endpoint is a `CliError`.
     """
     key = api_key if api_key is not None else os.environ.get("MISTRAL_API_KEY", "").strip() or None
     if endpoint and not key and is_official_endpoint(endpoint):
@@ -70,7 +70,7 @@ def load_module(target: str) -> ModuleType:
     """Import ``target``: a path to a ``.py`` file (or a package directory), or a dotted module name.
 
     A file is imported under its own name with its directory on ``sys.path``, so it can import its neighbours.
-    Any failure (missing file, syntax error, an exception while importing) is a :class:`CliError`.
+    Any failure (missing file, syntax error, an exception while importing) is a `CliError`.
     """
     path = Path(target)
     looks_like_path = target.endswith(".py") or os.sep in target or "/" in target or path.exists()
@@ -119,7 +119,7 @@ def _load_path(path: Path) -> ModuleType:
 
 
 def find_tools(module: ModuleType) -> list[Tool[..., Any]]:
-    """Every :class:`Tool` at the module's top level, in definition order (each once)."""
+    """Every [`Tool`][mistral_agents.tools.Tool] at the module's top level, in definition order (each once)."""
     found: dict[int, Tool[..., Any]] = {}
     for value in vars(module).values():
         if isinstance(value, Tool) and id(value) not in found:

@@ -153,7 +153,7 @@ def http_errors() -> Iterator[None]:
 
 
 def transport_error(error: httpx.TransportError) -> MistralException:
-    """Our exception for an httpx transport error (raise it ``from error``); see :func:`http_errors`."""
+    """Our exception for an httpx transport error (raise it ``from error``); see `http_errors`."""
     if isinstance(error, httpx.TimeoutException):
         return MistralTimeoutException(f"the request timed out ({type(error).__name__})")
     detail = str(error) or type(error).__name__

@@ -116,7 +116,7 @@ def retry_sync(operation: Callable[[], T], first_error: MistralException, retrie
 async def retry_async(
     operation: Callable[[], Awaitable[T]], first_error: MistralException, retries: int, policy: RetryPolicy
 ) -> T:
-    """The async twin of :func:`retry_sync`, driven by the same policy."""
+    """The async twin of `retry_sync`, driven by the same policy."""
     import tenacity
 
     attempts = 1

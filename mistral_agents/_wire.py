@@ -1,7 +1,7 @@
 """The Mistral wire protocol as plain functions: settings, request bodies, response and stream decoding.
 
-Nothing here does I/O; :mod:`mistral_agents.client` and :mod:`mistral_agents.async_client` send what this
-builds and hand back what it decodes; error bodies and transport failures are read in :mod:`._errors`.
+Nothing here does I/O; `mistral_agents.client` and `mistral_agents.async_client` send what this
+builds and hand back what it decodes; error bodies and transport failures are read in `_errors`.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class ClientSettings:
         return error
 
     def redact_value(self, value: Any) -> Any:
-        """:meth:`redact` applied to every string in parsed JSON (iteratively: bodies can nest deeply)."""
+        """`redact` applied to every string in parsed JSON (iteratively: bodies can nest deeply)."""
         if isinstance(value, str):
             return self.redact(value)
         if not isinstance(value, dict | list):
@@ -193,7 +193,7 @@ def encode_json(body: Mapping[str, Any]) -> bytes:
 
 
 class EncodedMessages(list[dict[str, Any]]):
-    """Messages already in wire form (from :func:`message_dict`), sent as they are.
+    """Messages already in wire form (from `message_dict`), sent as they are.
 
     An agent keeps one per run and appends each new message once, instead of serialising the whole
     transcript again at every step.
@@ -352,7 +352,7 @@ def _plain(value: Any) -> Any:
 
 # --------------------------------------------------------------------------------------------------- responses
 def decode(model: type[M], content: bytes, status_code: int = 200) -> M:
-    """A response body as ``model``; an unreadable body is a :class:`ResponseDecodeError`, never a crash."""
+    """A response body as ``model``; an unreadable body is a `ResponseDecodeError`, never a crash."""
     try:
         return model.model_validate_json(content)
     except ValidationError as error:

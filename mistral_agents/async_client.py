@@ -1,4 +1,4 @@
-"""``MistralAsyncClient``: the asyncio driver. It sends what :mod:`._wire` builds, with one connection pool."""
+"""``MistralAsyncClient``: the asyncio driver. It sends what `_wire` builds, with one connection pool."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class MistralAsyncClient(
         Coroutine[Any, Any, "ModelList"],
     ]
 ):
-    """The asyncio twin of :class:`~mistral_agents.client.MistralClient`: ``await client.chat(...)``,
+    """The asyncio twin of [`MistralClient`][mistral_agents.client.MistralClient]: ``await client.chat(...)``,
     ``async for chunk in client.chat_stream(...)``. Safe to share between many concurrent tasks."""
 
     _http: httpx.AsyncClient
@@ -56,7 +56,7 @@ class MistralAsyncClient(
     def __init__(
         self,
         api_key: str | None = None,
-        endpoint: str = _wire.OFFICIAL_ENDPOINT,
+        endpoint: str = "https://api.mistral.ai",
         max_retries: int = 5,
         timeout: Timeout = 120,
         *,

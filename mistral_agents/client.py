@@ -1,4 +1,4 @@
-"""``MistralClient``: the synchronous driver. It sends what :mod:`._wire` builds, with one connection pool."""
+"""``MistralClient``: the synchronous driver. It sends what `_wire` builds, with one connection pool."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ class MistralClient(
     ``api_key`` falls back to ``MISTRAL_API_KEY``; it is required only by the official endpoint. Retryable
     failures (408, 429, 5xx, connection errors, timeouts) are retried ``max_retries`` times with exponential
     backoff and jitter, honouring ``Retry-After``. Pass ``transport`` (e.g. the offline model) or a caller-owned
-    ``http_client``; otherwise the client owns one ``httpx.Client`` (one connection pool) until :meth:`close`.
+    ``http_client``; otherwise the client owns one ``httpx.Client`` (one connection pool) until
+    [`close`][mistral_agents.client.MistralClient.close].
     """
 
     _http: httpx.Client
@@ -42,7 +43,7 @@ class MistralClient(
     def __init__(
         self,
         api_key: str | None = None,
-        endpoint: str = _wire.OFFICIAL_ENDPOINT,
+        endpoint: str = "https://api.mistral.ai",
         max_retries: int = 5,
         timeout: Timeout = 120,
         *,

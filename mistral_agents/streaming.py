@@ -45,7 +45,10 @@ class _ChoiceParts:
 
 
 class StreamAccumulator:
-    """Feed it chunks with :meth:`add`; read the merged :meth:`response` (or :attr:`message`) at any time."""
+    """Feed it chunks with [`add`][mistral_agents.streaming.StreamAccumulator.add]; read the merged
+    [`response`][mistral_agents.streaming.StreamAccumulator.response] (or
+    [`message`][mistral_agents.streaming.StreamAccumulator.message]) at any time.
+    """
 
     def __init__(self) -> None:
         self._choices: dict[int, _ChoiceParts] = {}
@@ -53,6 +56,7 @@ class StreamAccumulator:
         self.usage: UsageInfo | None = None
 
     def add(self, chunk: ChatCompletionStreamResponse) -> None:
+        """Merge one streamed chunk."""
         if self._first is None:
             self._first = chunk
         if chunk.usage is not None:
@@ -80,6 +84,7 @@ class StreamAccumulator:
         return _message(self._choices.get(0) or _ChoiceParts())
 
     def response(self) -> ChatCompletionResponse:
+        """The chunks so far, merged into one response (as a non-streamed call would return)."""
         first = self._first
         return ChatCompletionResponse(
             id=first.id if first else "",

@@ -1,8 +1,8 @@
 """The agent loop as a plain generator: it decides, the drivers do the I/O.
 
-:func:`drive` yields *effects* — :class:`CallModel` (send this request, send me back the response),
-:class:`RunTools` (run these prepared calls, send me back their outcomes) and :class:`Emit` (an event for a
-streaming caller) — and returns the :class:`RunResult`. The sync and async drivers in :mod:`.agent` are the only
+`drive` yields *effects* — `CallModel` (send this request, send me back the response),
+`RunTools` (run these prepared calls, send me back their outcomes) and `Emit` (an event for a
+streaming caller) — and returns the `RunResult`. The sync and async drivers in `agent` are the only
 places that talk to the client or run tools, so the decisions below exist once.
 """
 

@@ -1,7 +1,7 @@
 """``Agent``: a model, tools and a loop — ``run``/``arun``/``run_stream``/``arun_stream`` over one core.
 
-The decisions live in :mod:`._steps`; this module only answers its effects: model calls through the client
-(plain or streamed), tool calls through :mod:`._execution`, and events handed to a streaming caller.
+The decisions live in `_steps`; this module only answers its effects: model calls through the client
+(plain or streamed), tool calls through `_execution`, and events handed to a streaming caller.
 """
 
 from __future__ import annotations
@@ -39,17 +39,33 @@ Prompt = str | ChatMessage | None
 class Agent(Generic[OutputT]):
     """A function-calling agent: send the tools, run what the model asks for, repeat until it answers.
 
-    ``client`` may be a :class:`MistralClient` or a :class:`MistralAsyncClient` (default: a ``MistralClient()``
-    from the environment, made on first use); the other flavour is derived from the same settings when needed.
-    ``tool_choice`` applies to the first request; after a forced call (``"any"``, ``"required"``, a tool) the
-    next request uses ``"auto"``. The model's mistakes (bad JSON or arguments, unknown tools, tools that raise
-    or time out) go back to it as tool results; more than ``max_tool_errors`` of them end the run with
-    :class:`ToolError`. More than ``max_steps`` model calls end it with :class:`MaxStepsExceeded`.
-    ``output_type`` (a pydantic model) asks for a JSON answer and validates it, asking once more if invalid.
-    ``approver`` is consulted before any tool declared with ``requires_approval=True`` runs; ``hooks``
-    (:class:`AgentHooks`) observe model calls and tool calls, e.g. for tracing. ``max_result_chars`` caps the
-    text of each tool result sent back to the model (the rest is cut, with a marker saying how much).
-    Other keyword arguments (``temperature``, ``max_tokens``, ...) are sent with every chat request.
+    The model's mistakes (bad JSON or arguments, unknown tools, tools that raise or time out) go back to it as
+    tool results it can act on; only too many of them end the run.
+
+    Args:
+        model: The model name, e.g. ``"mistral-large-latest"``.
+        tools: [`@tool`][mistral_agents.tools.tool] functions (plain typed functions are wrapped), or a
+            [`ToolRegistry`][mistral_agents.tools.ToolRegistry].
+        client: A [`MistralClient`][mistral_agents.client.MistralClient] or a
+            [`MistralAsyncClient`][mistral_agents.async_client.MistralAsyncClient] (default: a ``MistralClient()``
+            from the environment, made on first use); the other flavour is derived from the same settings.
+        system_prompt: Sent first in every run.
+        tool_choice: ``"auto"``, ``"any"``, ``"required"``, ``"none"`` or a named tool. It applies to the first
+            request; after a forced call the next request uses ``"auto"``.
+        max_steps: Model calls per run; one more ends it with
+            [`MaxStepsExceeded`][mistral_agents.agent.MaxStepsExceeded].
+        deps: Passed to tools that take a [`RunContext`][mistral_agents.tools.RunContext] (a run may override).
+        output_type: A pydantic model: the agent asks for a JSON answer and validates it, asking once more if
+            invalid.
+        max_tool_errors: Model mistakes tolerated per run; one more ends it with
+            [`ToolError`][mistral_agents.agent.ToolError].
+        max_tool_calls_per_step: Tool calls accepted from one model answer.
+        max_concurrency: Tool calls of one answer that run at the same time.
+        approver: Consulted before any tool declared with ``requires_approval=True`` runs.
+        hooks: [`AgentHooks`][mistral_agents.agent.AgentHooks] that observe model calls and tool calls (tracing).
+        max_result_chars: Cap on the text of each tool result sent back to the model (the rest is cut, with a
+            marker saying how much).
+        **chat_params: Sent with every chat request (``temperature``, ``max_tokens``, ``random_seed``, ...).
     """
 
     def __init__(
@@ -136,13 +152,17 @@ class Agent(Generic[OutputT]):
         raise AssertionError("the run ended without a result")  # pragma: no cover
 
     def run_stream(self, prompt: Prompt, *, history: History | None = None, deps: Any = None) -> Iterator[AgentEvent]:
-        """Run with streaming: text deltas, tool calls, tool results, then the :class:`FinalResult`."""
+        """Run with streaming: text deltas, tool calls, tool results, then the
+        [`FinalResult`][mistral_agents.agent.FinalResult].
+        """
         return self._events(prompt, history, deps, stream=True)
 
     def arun_stream(
         self, prompt: Prompt, *, history: History | None = None, deps: Any = None
     ) -> AsyncIterator[AgentEvent]:
-        """The async twin of :meth:`run_stream`: ``async for event in agent.arun_stream(...)``."""
+        """The async twin of [`run_stream`][mistral_agents.agent.Agent.run_stream]:
+        ``async for event in agent.arun_stream(...)``.
+        """
         return self._aevents(prompt, history, deps, stream=True)
 
     # ------------------------------------------------------------------------------------------ drivers
@@ -265,7 +285,7 @@ class Agent(Generic[OutputT]):
             pool.shutdown(wait=True)
 
     async def aclose(self) -> None:
-        """:meth:`close`, plus the async client derived for the running event loop."""
+        """[`close`][mistral_agents.agent.Agent.close], plus the async client derived for the running event loop."""
         loop = asyncio.get_running_loop()
         with self._lock:
             client = self._async.pop(loop, None)

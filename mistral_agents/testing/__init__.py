@@ -1,11 +1,14 @@
 """A deterministic offline model that speaks the Mistral wire protocol, for tests and demos.
 
-- :class:`OfflineModel` — the model: the built-in demo policy, a script of :class:`Reply` values, or a function
-  of the request; hosted-API request rules enforced; every request recorded (keys redacted).
-- :class:`OfflineTransport` — the model as an ``httpx`` transport (sync and async).
-- :class:`OfflineServer` — the model on a real loopback HTTP server
+- [`OfflineModel`][mistral_agents.testing.OfflineModel] — the model: the built-in demo policy, a script of
+  [`Reply`][mistral_agents.testing.Reply] values, or a function of the request; hosted-API request rules
+  enforced; every request recorded (keys redacted).
+- [`OfflineTransport`][mistral_agents.testing.OfflineTransport] — the model as an ``httpx`` transport (sync and
+  async).
+- [`OfflineServer`][mistral_agents.testing.OfflineServer] — the model on a real loopback HTTP server
   (also ``python -m mistral_agents.testing serve --port N``).
-- :func:`check_chat_request` — the hosted API's request rules, as a pure function.
+- [`check_chat_request`][mistral_agents.testing.check_chat_request] — the hosted API's request rules, as a pure
+  function.
 
 Example::
 

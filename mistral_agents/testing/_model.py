@@ -1,4 +1,4 @@
-""":class:`OfflineModel`: the sans-I/O core — one HTTP request in, one :class:`WireResponse` out."""
+"""`OfflineModel`: the sans-I/O core — one HTTP request in, one `WireResponse` out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A :class:`Reply` to a chat request, rendered as the bytes the hosted API sends (JSON or SSE)."""
+"""A `Reply` to a chat request, rendered as the bytes the hosted API sends (JSON or SSE)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
-"""What the offline model answers to one chat request: a small, immutable :class:`Reply`.
+"""What the offline model answers to one chat request: a small, immutable `Reply`.
 
 A reply has a ``kind``: ``"text"``, ``"tool_calls"``, ``"error"`` (a status with a JSON or text body), ``"raw"`` (any
 bytes with any content type) or ``"disconnect"`` (the connection drops before a response). Stream faults are
 modifiers on any streamed reply: ``cut_after`` (the connection drops after N SSE events) and ``omit_done`` (the
 stream ends cleanly without ``data: [DONE]``).
 
-To add a fault kind: add its name to :data:`ReplyKind`, a constructor here, and one branch where a reply becomes
-bytes (``_render.render_reply``) — the transport and the server both play whatever :class:`~._render.WireResponse`
+To add a fault kind: add its name to `ReplyKind`, a constructor here, and one branch where a reply becomes
+bytes (``_render.render_reply``) — the transport and the server both play whatever `WireResponse`
 comes out, so neither needs to change unless the fault is about the connection itself.
 """
 
@@ -37,7 +37,10 @@ def _arguments_text(arguments: Mapping[str, Any] | str) -> str:
 
 @dataclass(frozen=True)
 class Reply:
-    """One answer of the offline model. Build it with the class methods; tweak it with :meth:`with_`."""
+    """One answer of the offline model.
+
+    Build it with the class methods; tweak it with [`with_`][mistral_agents.testing.Reply.with_].
+    """
 
     kind: ReplyKind
     content: str = ""

@@ -1,6 +1,6 @@
 """The hosted API's request rules, as pure functions over the raw JSON body.
 
-Each ``check_*`` function returns the error the hosted API would answer with (a :class:`RuleViolation`: status and
+Each ``check_*`` function returns the error the hosted API would answer with (a `RuleViolation`: status and
 body in the hosted shapes) or ``None`` when the request would be accepted. Shape and type problems are 422
 (pydantic-style ``detail`` lists, every problem at once); conversation rules are 400 (the first problem found), in
 the order mistral-common checks them: structure (first, last, role order, call/result counts), then each message.

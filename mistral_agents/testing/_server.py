@@ -1,4 +1,4 @@
-""":class:`OfflineServer`: the offline model behind a real HTTP/1.1 server on loopback (stdlib only)."""
+"""`OfflineServer`: the offline model behind a real HTTP/1.1 server on loopback (stdlib only)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __all__ = ["OfflineServer"]
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Reads one request, asks the model, plays the :class:`WireResponse` (chunked and flushed when streamed)."""
+    """Reads one request, asks the model, plays the `WireResponse` (chunked and flushed when streamed)."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stalls
@@ -152,9 +152,11 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class OfflineServer:
-    """Serve an :class:`OfflineModel` on ``http://host:port`` (port 0: a free one) from a background thread.
+    """Serve an [`OfflineModel`][mistral_agents.testing.OfflineModel] on ``http://host:port`` (port 0: a free
+    one) from a background thread.
 
-    Use it as a context manager, or call :meth:`start` and :meth:`close`.
+    Use it as a context manager, or call [`start`][mistral_agents.testing.OfflineServer.start] and
+    [`close`][mistral_agents.testing.OfflineServer.close].
     """
 
     def __init__(self, model: OfflineModel, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> None:
@@ -185,7 +187,9 @@ class OfflineServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until :meth:`close` is called from another thread (or Ctrl-C)."""
+        """Serve in the calling thread until [`close`][mistral_agents.testing.OfflineServer.close] is called
+        from another thread (or Ctrl-C).
+        """
         self._serving = True
         try:
             self._httpd.serve_forever(poll_interval=0.05)

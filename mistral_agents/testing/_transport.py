@@ -1,4 +1,4 @@
-""":class:`OfflineTransport`: the offline model as an httpx transport, sync and async in one class."""
+"""`OfflineTransport`: the offline model as an httpx transport, sync and async in one class."""
 
 from __future__ import annotations
 

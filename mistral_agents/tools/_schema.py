@@ -107,7 +107,7 @@ class FuncSchema:
 def function_schema(
     func: Callable[..., Any], *, name: str, description: str | None = None, strict: bool = False
 ) -> FuncSchema:
-    """Build the :class:`FuncSchema` of ``func``; warns (:class:`ToolSchemaWarning`) on docstring mismatches."""
+    """Build the `FuncSchema` of ``func``; warns (`ToolSchemaWarning`) on docstring mismatches."""
     target = _hint_target(func)
     _, bound = unwrap_partial(func)
     try:

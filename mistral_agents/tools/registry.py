@@ -1,9 +1,8 @@
 """A set of tools by name, and running the model's tool calls against it without ever raising for its mistakes.
 
 The work is split sans-I/O style so an agent can run calls with its own executor, timeouts and approvals:
-:meth:`ToolRegistry.prepare` (look up + validate) → call the tool → :meth:`ToolRegistry.finish` (serialise or
-turn the exception into an error the model can act on). :meth:`~ToolRegistry.dispatch` and
-:meth:`~ToolRegistry.adispatch` do all three.
+`ToolRegistry.prepare` (look up + validate) → call the tool → `ToolRegistry.finish` (serialise or turn the
+exception into an error the model can act on). `dispatch` and `adispatch` do all three.
 """
 
 from __future__ import annotations
@@ -142,7 +141,8 @@ class ToolRegistry(Mapping[str, Tool[..., Any]]):
         """Serialise ``result``, or turn ``error`` into an error outcome the model can act on.
 
         ``error_kind`` defaults to ``tool_exception``; pass ``"timeout"`` or ``"denied"`` when the agent stopped
-        the call (or use :meth:`deny`). A :class:`ToolArgumentError` raised by the tool itself is reported as
+        the call (or use [`deny`][mistral_agents.tools.ToolRegistry.deny]). A
+        [`ToolArgumentError`][mistral_agents.tools.ToolArgumentError] raised by the tool itself is reported as
         invalid arguments.
         """
         p = prepared
@@ -212,7 +212,9 @@ class ToolRegistry(Mapping[str, Tool[..., Any]]):
         return self.execute(tool_call, ctx).message
 
     async def adispatch(self, tool_call: ToolCall, ctx: RunContext[Any] | None = None) -> ChatMessage:
-        """Async :meth:`dispatch`: async tools awaited, sync tools run with ``asyncio.to_thread``."""
+        """Async [`dispatch`][mistral_agents.tools.ToolRegistry.dispatch]: async tools awaited, sync tools run
+        with ``asyncio.to_thread``.
+        """
         return (await self.aexecute(tool_call, ctx)).message
 
     # --- helpers -------------------------------------------------------------------------------------

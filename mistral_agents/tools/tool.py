@@ -1,4 +1,4 @@
-"""The ``@tool`` decorator and the :class:`Tool` it returns."""
+"""The ``@tool`` decorator and the [`Tool`][mistral_agents.tools.Tool] it returns."""
 
 from __future__ import annotations
 
@@ -110,7 +110,8 @@ class Tool(Generic[P, R]):
 
         ``arguments`` is the JSON text the model sent (empty text, ``null`` and ``None`` mean no arguments) or
         an already decoded mapping. Nested models arrive as instances, enums as members, dates as dates;
-        defaults are filled in. Anything invalid raises :class:`ToolArgumentError` naming each bad field.
+        defaults are filled in. Anything invalid raises
+        [`ToolArgumentError`][mistral_agents.tools.ToolArgumentError] naming each bad field.
         """
         data: Any
         if arguments is None:
@@ -129,7 +130,8 @@ class Tool(Generic[P, R]):
         return self._schema.validate(data)
 
     def call(self, arguments: Mapping[str, Any], ctx: RunContext[Any] | None = None) -> Any:
-        """Call the function with validated ``arguments`` (from :meth:`validate`), injecting ``ctx``.
+        """Call the function with validated ``arguments`` (from
+        [`validate`][mistral_agents.tools.Tool.validate]), injecting ``ctx``.
 
         Returns what the function returns: an awaitable for an async tool. A tool that takes a context but gets
         none receives ``RunContext(deps=None)``.
@@ -176,9 +178,18 @@ def tool(
     timeout: float | None = None,
     requires_approval: bool = False,
 ) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
-    """Turn a typed function into a :class:`Tool`; use as ``@tool`` or ``@tool(name=..., strict=True, ...)``.
+    """Turn a typed function into a [`Tool`][mistral_agents.tools.Tool].
 
-    ``timeout`` (seconds) and ``requires_approval`` are enforced by the agent running the tool.
+    Use it as ``@tool`` or ``@tool(name=..., strict=True, ...)``. The parameters' type hints become the JSON
+    schema the model sees; the docstring's summary and ``Args:`` section become its descriptions.
+
+    Args:
+        func: The function (when used as a bare ``@tool``).
+        name: The name the model calls it by (default: the function's name).
+        description: What the model reads (default: the docstring's summary and description).
+        strict: Ask the API to hold the model to the schema exactly (``"strict": true``).
+        timeout: Seconds the agent waits for the tool; only async tools can be cancelled.
+        requires_approval: The agent asks its ``approver`` before running the tool.
     """
 
     def decorate(f: Callable[P, R]) -> Tool[P, R]:

@@ -127,7 +127,7 @@ class ClientSettings:
 
 
 def check_endpoint(endpoint: str) -> str:
-    """``endpoint`` if it is an absolute http(s) URL; a clear :class:`ValueError` otherwise.
+    """``endpoint`` if it is an absolute http(s) URL; a clear `ValueError` otherwise.
 
     Without this, ``"localhost:8000"`` (no scheme) would be accepted and every request would fail as a
     connection error, retried for many seconds.

@@ -242,7 +242,7 @@ def _check_docs(name: str, doc: DocInfo, params: list[_Param], bound: frozenset[
 
 
 def _warn(target: Any, message: str) -> None:
-    """A :class:`ToolSchemaWarning` reported at the user's function (its ``def`` line), not inside this library."""
+    """A `ToolSchemaWarning` reported at the user's function (its ``def`` line), not inside this library."""
     function = inspect.unwrap(getattr(target, "__func__", target)) if target is not None else None
     code = getattr(function, "__code__", None)
     if code is None:  # no Python source (a builtin): the first caller outside this package

@@ -1,10 +1,9 @@
 """Tools known only at run time: the seam an MCP server (or any other remote catalogue) plugs into.
 
-A :class:`ToolSource` goes in ``Agent(tools=[...])`` beside ``@tool`` functions. The agent asks it for its tools
+A `ToolSource` goes in ``Agent(tools=[...])`` beside ``@tool`` functions. The agent asks it for its tools
 on first use and again before every model call; a source answers from its cache unless its list changed (an
-MCP server's ``notifications/tools/list_changed``), so asking is cheap. :class:`ToolSet` merges the fixed tools
-with the sources' tools into the :class:`ToolRegistry` a step uses, rebuilding it only when a source's list
-changed.
+MCP server's ``notifications/tools/list_changed``), so asking is cheap. `ToolSet` merges the fixed tools
+with the sources' tools into the `ToolRegistry` a step uses, rebuilding it only when a source's list changed.
 """
 
 from __future__ import annotations
@@ -55,7 +54,7 @@ class ToolSet:
         return self._merge(tuple(source.list_tools() for source in self.sources))
 
     async def acurrent(self) -> ToolRegistry:
-        """:meth:`current` for async runs."""
+        """`current` for async runs."""
         if not self.sources:
             return self.registry
         return self._merge(tuple([await source.alist_tools() for source in self.sources]))

@@ -34,7 +34,7 @@ def public_subpackages() -> list[str]:
     return sorted(
         f"mistral_agents.{info.name}"
         for info in pkgutil.iter_modules([str(PACKAGE)])
-        if info.ispkg and not info.name.startswith("_") and info.name not in ("agent", "models", "tools", "demo")
+        if info.ispkg and not info.name.startswith("_") and info.name != "demo"
     )
 
 

@@ -1,5 +1,7 @@
 """Running a step's tool calls: approvals, timeouts, and concurrency (threads for sync tools, tasks for async).
 
+A timeout cancels an async tool; a sync tool's thread cannot be stopped, so it runs on (the model is told so).
+
 Results always come back in call order, whatever order the calls finish in.
 """
 
@@ -59,7 +61,7 @@ def run_tools(
             # cannot even start within its timeout (the pool busy with stuck tools) is cancelled unstarted.
             timeout = call.tool.timeout
             if timeout is not None and not mark.event.wait(timeout) and future.cancel():
-                outcomes[position] = registry.finish(call, error=TimeoutError(), error_kind="timeout")
+                outcomes[position] = registry.finish(call, error=TimeoutError(), error_kind="timeout", started=False)
                 continue
             mark.event.wait()
             started = mark.at or time.perf_counter()

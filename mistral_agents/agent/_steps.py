@@ -129,6 +129,8 @@ class RunState:
     wire: list[dict[str, Any]] = field(default_factory=list)
     #: The tools of this step, when listed at run time (else the plan's registry).
     listed: ToolRegistry | None = None
+    #: Calls of sync tools that timed out (they may still complete): never started again in this run.
+    unfinished: set[tuple[str, str]] = field(default_factory=set)
 
     def registry(self, plan: Plan) -> ToolRegistry:
         return plan.registry if self.listed is None else self.listed
@@ -176,6 +178,8 @@ def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]
             for outcome in outcomes:
                 state.messages.append(outcome.message)
                 state.tool_calls.append(outcome)
+                if outcome.still_running and outcome.key is not None:
+                    state.unfinished.add(outcome.key)
                 yield Emit(ToolResultEvent(outcome, step))
             _charge_errors(plan, state, outcomes)
             continue
@@ -257,7 +261,10 @@ def _prepare(plan: Plan, state: RunState, message: ChatMessage, sent: ChatMessag
                 _unknown(state, plan, call.id, call.function.name, original.function.name, call.function.arguments)
             )
         else:
-            calls.append(state.registry(plan).prepare(call, ctx))
+            prepared = state.registry(plan).prepare(call, ctx)
+            if isinstance(prepared, PreparedCall) and prepared.key in state.unfinished:
+                prepared = state.registry(plan).not_again(prepared)
+            calls.append(prepared)
     return calls
 
 

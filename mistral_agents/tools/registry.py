@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import pydantic_core
+
 from ..models.chat_completion import ChatMessage, ToolCall
 from .context import RunContext
 from .errors import ToolArgumentError, ToolDefinitionError
@@ -40,6 +42,11 @@ class PreparedCall:
     def is_async(self) -> bool:
         return self.tool.is_async
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """The tool and its validated arguments: what makes two calls the same call."""
+        return _call_key(self.name, self.args)
+
     def call(self) -> Any:
         """Run the tool: its result, or an awaitable for an async tool. Exceptions propagate."""
         return self.tool.call(self.args, self.ctx)
@@ -59,10 +66,17 @@ class ToolOutcome:
     error_kind: ErrorKind | None = None
     exception: BaseException | None = None
     duration: float = 0.0
+    #: A sync tool that timed out: its thread could not be stopped, so it may still complete (and act).
+    still_running: bool = False
 
     @property
     def ok(self) -> bool:
         return self.error_kind is None
+
+    @property
+    def key(self) -> tuple[str, str] | None:
+        """As :attr:`PreparedCall.key` (None when the arguments never validated)."""
+        return None if self.args is None else _call_key(self.name, self.args)
 
     @property
     def message(self) -> ChatMessage:
@@ -137,13 +151,17 @@ class ToolRegistry(Mapping[str, Tool[..., Any]]):
         error: BaseException | None = None,
         duration: float = 0.0,
         error_kind: Literal["tool_exception", "timeout", "denied"] | None = None,
+        started: bool = True,
     ) -> ToolOutcome:
         """Serialise ``result``, or turn ``error`` into an error outcome the model can act on.
 
         ``error_kind`` defaults to ``tool_exception``; pass ``"timeout"`` or ``"denied"`` when the agent stopped
-        the call (or use [`deny`][mistral_agents.tools.ToolRegistry.deny]). A
-        [`ToolArgumentError`][mistral_agents.tools.ToolArgumentError] raised by the tool itself is reported as
-        invalid arguments.
+        the call (or use [`deny`][mistral_agents.tools.ToolRegistry.deny]), with ``started=False`` for a call
+        that timed out before it started. A [`ToolArgumentError`][mistral_agents.tools.ToolArgumentError] raised
+        by the tool itself is reported as invalid arguments.
+
+        A timeout tells the model the truth: an async tool was cancelled; a sync tool's thread cannot be
+        stopped, so it may still complete (``still_running`` on the outcome).
         """
         p = prepared
         if error is None and error_kind is None:
@@ -151,8 +169,18 @@ class ToolRegistry(Mapping[str, Tool[..., Any]]):
             return ToolOutcome(p.tool_call_id, p.name, p.arguments, p.args, result, content, duration=duration)
         if error_kind == "timeout":
             limit = f" within {p.tool.timeout:g} seconds" if p.tool.timeout else ""
-            text = f"tool '{p.name}' did not finish{limit} and was cancelled."
-            return self._error(p.tool_call_id, p.name, p.arguments, p.args, "timeout", text, error, duration)
+            still_running = started and not p.is_async
+            if not started:
+                text = f"tool '{p.name}' did not start{limit} (all tool workers were busy) and was not run."
+            elif p.is_async:
+                text = f"tool '{p.name}' did not finish{limit} and was cancelled."
+            else:
+                text = (
+                    f"tool '{p.name}' did not finish{limit}. It could not be stopped, so it may still complete "
+                    "and its effects may still happen; it will not be run again with the same arguments."
+                )
+            outcome = self._error(p.tool_call_id, p.name, p.arguments, p.args, "timeout", text, error, duration)
+            return dataclasses.replace(outcome, still_running=True) if still_running else outcome
         if error_kind == "denied":
             reason = f" Reason: {error}" if error is not None and str(error) else ""
             text = f"the call to tool '{p.name}' was denied.{reason}"
@@ -163,6 +191,16 @@ class ToolRegistry(Mapping[str, Tool[..., Any]]):
         detail = f": {error}" if str(error) else ""
         text = f"tool '{p.name}' raised {type(error).__name__}{detail}"
         return self._error(p.tool_call_id, p.name, p.arguments, p.args, "tool_exception", text, error, duration)
+
+    def not_again(self, prepared: PreparedCall) -> ToolOutcome:
+        """The outcome of a call identical to one that timed out and may still be running: it is not run again
+        (a model that retries would otherwise cause the side effects twice)."""
+        text = (
+            f"tool '{prepared.name}' was not run: an earlier call with the same arguments did not finish in time "
+            "and may still complete. Do not call it again with the same arguments."
+        )
+        p = prepared
+        return self._error(p.tool_call_id, p.name, p.arguments, p.args, "timeout", text, None, 0.0)
 
     def deny(self, prepared: PreparedCall, reason: str | None = None) -> ToolOutcome:
         """The outcome of a call the approver refused (the tool never ran)."""
@@ -253,6 +291,10 @@ class ToolRegistry(Mapping[str, Tool[..., Any]]):
     ) -> ToolOutcome:
         content = self._truncate(f"Error: {text}")
         return ToolOutcome(call_id, name, raw, args, None, content, text, kind, exc, duration)
+
+
+def _call_key(name: str, args: Mapping[str, Any]) -> tuple[str, str]:
+    return name, pydantic_core.to_json(args, serialize_unknown=True).decode()
 
 
 def _loop_running() -> bool:

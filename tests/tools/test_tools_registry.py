@@ -203,7 +203,14 @@ def test_timeout_and_denied_outcomes() -> None:
     assert isinstance(prepared, PreparedCall)
     timed_out = registry.finish(prepared, error=TimeoutError(), error_kind="timeout", duration=2.5)
     assert timed_out.error_kind == "timeout"
-    assert timed_out.content == "Error: tool 'wire' did not finish within 2.5 seconds and was cancelled."
+    assert timed_out.content.startswith("Error: tool 'wire' did not finish within 2.5 seconds. It could not be stopped")
+    assert timed_out.still_running
+    unstarted = registry.finish(prepared, error=TimeoutError(), error_kind="timeout", started=False)
+    assert (
+        unstarted.content
+        == "Error: tool 'wire' did not start within 2.5 seconds (all tool workers were busy) and was not run."
+    )
+    assert not unstarted.still_running
     denied = registry.deny(prepared, "amount above the daily limit")
     assert denied.error_kind == "denied"
     assert denied.content == "Error: the call to tool 'wire' was denied. Reason: amount above the daily limit"

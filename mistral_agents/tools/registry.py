@@ -75,7 +75,7 @@ class ToolOutcome:
 
     @property
     def key(self) -> tuple[str, str] | None:
-        """As :attr:`PreparedCall.key` (None when the arguments never validated)."""
+        """As [`PreparedCall.key`][mistral_agents.tools.PreparedCall.key] (None when the arguments never validated)."""
         return None if self.args is None else _call_key(self.name, self.args)
 
     @property

@@ -1,23 +1,38 @@
 """When to retry and how long to wait (pure policy), plus the tenacity drivers that apply it.
 
 The first attempt never touches tenacity: it is imported and engaged only once an attempt has failed with a
-retryable error, which keeps ``import mistral_agents`` and the happy path lean.
+retryable error, which keeps ``import mistral_agents`` and the happy path lean. Each failed attempt that is about to
+be retried is told to the :data:`attempt_listener` of the current context, if any (how instrumentation sees retries).
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .exceptions import MistralAPIException, MistralConnectionException, MistralException
 
-__all__ = ["RETRYABLE_STATUS_CODES", "RetryPolicy", "is_retryable", "retry_after_seconds"]
+__all__ = [
+    "RETRYABLE_STATUS_CODES",
+    "AttemptListener",
+    "RetryPolicy",
+    "attempt_listener",
+    "is_retryable",
+    "retry_after_seconds",
+]
 
 T = TypeVar("T")
+
+#: Called with (number of the attempt that failed, its error, seconds until the next attempt).
+AttemptListener = Callable[[int, BaseException, float], None]
+#: Who hears of retried attempts in this context (set around one model call by an observer); read only on a retry.
+attempt_listener: ContextVar[AttemptListener | None] = ContextVar("mistral_agents_attempt_listener", default=None)
 
 #: Statuses worth another try: request timeout, rate limit, transient server errors.
 RETRYABLE_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
@@ -52,6 +67,22 @@ class RetryPolicy:
                 return min(told, self.max_retry_after)
         backoff = min(self.max_wait, self.initial_wait * 2 ** (attempt - 1))
         return float(backoff * (1 - self.jitter * random.random()))
+
+
+def _tell(attempt: int, error: BaseException | None, seconds: float) -> None:
+    """Tell the context's :data:`attempt_listener` that attempt ``attempt`` failed and another follows."""
+    listener = attempt_listener.get()
+    if listener is not None and error is not None:
+        try:
+            listener(attempt, error, seconds)
+        except Exception:  # observing must never change what happens
+            logging.getLogger("mistral_agents").exception("attempt listener raised; ignored")
+
+
+def _before_sleep(state: object) -> None:
+    """tenacity's ``before_sleep``: called only when another attempt really follows."""
+    action = getattr(state, "next_action", None)
+    _tell(getattr(state, "attempt_number", 0) + 1, _error_of(state), getattr(action, "sleep", 0.0))
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -98,11 +129,14 @@ def retry_sync(operation: Callable[[], T], first_error: MistralException, retrie
         attempts += 1
         return operation()
 
-    policy.sleep(policy.wait_seconds(1, first_error))
+    wait = policy.wait_seconds(1, first_error)
+    _tell(1, first_error, wait)
+    policy.sleep(wait)
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(retries),
         retry=tenacity.retry_if_exception(is_retryable),
         wait=lambda state: policy.wait_seconds(state.attempt_number + 1, _error_of(state)),
+        before_sleep=_before_sleep,
         sleep=policy.sleep,
         reraise=True,
     )
@@ -126,11 +160,14 @@ async def retry_async(
         attempts += 1
         return await operation()
 
-    await policy.async_sleep(policy.wait_seconds(1, first_error))
+    wait = policy.wait_seconds(1, first_error)
+    _tell(1, first_error, wait)
+    await policy.async_sleep(wait)
     retrying = tenacity.AsyncRetrying(
         stop=tenacity.stop_after_attempt(retries),
         retry=tenacity.retry_if_exception(is_retryable),
         wait=lambda state: policy.wait_seconds(state.attempt_number + 1, _error_of(state)),
+        before_sleep=_before_sleep,
         sleep=policy.async_sleep,
         reraise=True,
     )

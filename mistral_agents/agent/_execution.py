@@ -2,21 +2,28 @@
 
 A timeout cancels an async tool; a sync tool's thread cannot be stopped, so it runs on (the model is told so).
 
-Results always come back in call order, whatever order the calls finish in.
+Results always come back in call order, whatever order the calls finish in. A sync tool in a thread runs in a copy
+of the caller's context (contextvars), as ``asyncio.to_thread`` would; with an observer, each tool runs inside its
+call's observation (``observer.tool_running``), so what it traces nests under its call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Literal, TypeVar
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..tools import PreparedCall, ToolOutcome, ToolRegistry
+
+if TYPE_CHECKING:
+    from ._observe import RunObserver
 
 __all__ = ["Approver", "run_tools", "run_tools_async"]
 
@@ -32,10 +39,11 @@ def run_tools(
     executor: Callable[[], Executor],
     approver: Approver | None,
     limit: int,
+    observer: RunObserver | None = None,
 ) -> list[ToolOutcome]:
     """Run the calls from synchronous code: several at once in the agent's thread pool."""
     if any(isinstance(c, PreparedCall) and c.is_async for c in calls) or _has_async_approver(approver, calls):
-        return run_coroutine(run_tools_async(registry, calls, executor(), approver, limit))
+        return run_coroutine(run_tools_async(registry, calls, executor(), approver, limit, observer))
     outcomes: list[ToolOutcome | None] = [c if isinstance(c, ToolOutcome) else None for c in calls]
     ready: list[tuple[int, PreparedCall]] = []
     for position, call in enumerate(calls):
@@ -47,13 +55,13 @@ def run_tools(
                 ready.append((position, call))
     if len(ready) == 1 and ready[0][1].tool.timeout is None:
         position, call = ready[0]
-        outcomes[position] = _run_inline(registry, call)
+        outcomes[position] = _run_inline(registry, call, observer)
     elif ready:
         pool = executor()
         futures = []
         for position, call in ready:
             mark = _Start()
-            future = pool.submit(mark.run, call)
+            future = pool.submit(contextvars.copy_context().run, mark.run, call, observer)
             future.add_done_callback(mark.done)
             futures.append((position, call, mark, future))
         for position, call, mark, future in futures:
@@ -85,6 +93,7 @@ async def run_tools_async(
     executor: Executor,
     approver: Approver | None,
     limit: int,
+    observer: RunObserver | None = None,
 ) -> list[ToolOutcome]:
     """Run the calls concurrently: async tools as tasks, sync tools in ``executor``; at most ``limit`` at once."""
     gate = asyncio.Semaphore(limit)
@@ -103,11 +112,16 @@ async def run_tools_async(
         async with gate:
             started = time.perf_counter()
             try:
-                running: Awaitable[Any] = call.call() if call.is_async else loop.run_in_executor(executor, call.call)
-                if call.tool.timeout is None:
-                    result = await running
-                else:
-                    result = await asyncio.wait_for(running, call.tool.timeout)
+                with _running(observer, call):
+                    running: Awaitable[Any] = (
+                        call.call()
+                        if call.is_async
+                        else loop.run_in_executor(executor, contextvars.copy_context().run, call.call)
+                    )
+                    if call.tool.timeout is None:
+                        result = await running
+                    else:
+                        result = await asyncio.wait_for(running, call.tool.timeout)
             except asyncio.TimeoutError as error:
                 return registry.finish(call, error=error, error_kind="timeout", duration=time.perf_counter() - started)
             except Exception as error:
@@ -126,19 +140,28 @@ class _Start:
         self.at = 0.0
         self.event = threading.Event()
 
-    def run(self, call: PreparedCall) -> Any:
-        self.at = time.perf_counter()
-        self.event.set()
-        return call.call()
+    def run(self, call: PreparedCall, observer: RunObserver | None) -> Any:
+        with _running(observer, call):
+            self.at = time.perf_counter()
+            self.event.set()
+            return call.call()
 
     def done(self, _future: Any) -> None:
         self.event.set()
 
 
-def _run_inline(registry: ToolRegistry, call: PreparedCall) -> ToolOutcome:
+_NOT_OBSERVED = nullcontext()
+
+
+def _running(observer: RunObserver | None, call: PreparedCall) -> AbstractContextManager[object]:
+    return _NOT_OBSERVED if observer is None else observer.tool_running(call)
+
+
+def _run_inline(registry: ToolRegistry, call: PreparedCall, observer: RunObserver | None) -> ToolOutcome:
     started = time.perf_counter()
     try:
-        result = call.call()
+        with _running(observer, call):
+            result = call.call()
     except Exception as error:
         return registry.finish(call, error=error, duration=time.perf_counter() - started)
     return registry.finish(call, result=result, duration=time.perf_counter() - started)

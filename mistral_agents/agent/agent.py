@@ -12,7 +12,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -23,11 +23,14 @@ from ..models.chat_completion import ChatCompletionStreamResponse, ChatMessage
 from ..streaming import StreamAccumulator
 from ..tools import Tool, ToolRegistry
 from ..tools.source import ToolSet, ToolSource
-from . import _steps
+from . import _observe, _steps
 from ._execution import Approver, run_tools, run_tools_async
 from .events import AgentEvent, FinalResult, TextDelta
 from .hooks import AgentHooks, HookRunner
 from .result import RunResult
+
+if TYPE_CHECKING:
+    from ..otel import OpenTelemetrySettings
 
 __all__ = ["Agent"]
 
@@ -65,6 +68,10 @@ class Agent(Generic[OutputT]):
         hooks: [`AgentHooks`][mistral_agents.agent.AgentHooks] that observe model calls and tool calls (tracing).
         max_result_chars: Cap on the text of each tool result sent back to the model (the rest is cut, with a
             marker saying how much).
+        name: Names the agent (in traces, durable workflows).
+        instrument: ``True`` (or an [`OpenTelemetrySettings`][mistral_agents.otel.OpenTelemetrySettings]) traces
+            every run with OpenTelemetry; ``None`` follows
+            [`instrument_all`][mistral_agents.otel.instrument_all]; ``False`` never traces.
         **chat_params: Sent with every chat request (``temperature``, ``max_tokens``, ``random_seed``, ...).
     """
 
@@ -85,6 +92,8 @@ class Agent(Generic[OutputT]):
         approver: Approver | None = None,
         hooks: AgentHooks | Sequence[AgentHooks] | None = None,
         max_result_chars: int | None = None,
+        name: str | None = None,
+        instrument: bool | OpenTelemetrySettings | None = None,
         **chat_params: Any,
     ) -> None:
         if not isinstance(model, str) or not model:
@@ -113,6 +122,8 @@ class Agent(Generic[OutputT]):
             max_tool_errors=max_tool_errors, max_tool_calls_per_step=max_tool_calls_per_step,
             output_type=output_type, chat_params=chat_params, lists_tools=bool(sources),
         )  # fmt: skip
+        self.name = name
+        self._instrumentation = _observe.instrumentation_for(instrument)
         self.deps = deps
         self.approver = approver
         self._hooks = HookRunner(hooks)
@@ -169,6 +180,7 @@ class Agent(Generic[OutputT]):
     def _events(self, prompt: Prompt, history: History | None, deps: Any, *, stream: bool) -> Iterator[AgentEvent]:
         state = _steps.start(self._plan, prompt, history, self.deps if deps is None else deps)
         client, hooks = self._sync_client(), self._hooks
+        observer = self._observer(state, client.endpoint, stream)
         loop = _steps.drive(self._plan, state)
         answer: Any = None
         try:
@@ -181,27 +193,41 @@ class Agent(Generic[OutputT]):
                 if isinstance(effect, _steps.Emit):
                     if hooks:
                         hooks.event(effect.event)
+                    if observer is not None:
+                        observer.event(effect.event)
                     yield effect.event
                 elif isinstance(effect, _steps.CallModel):
                     started = hooks.request(effect.step, effect.request) if hooks else 0.0
+                    watch = observer.model_call(effect.step, effect.request) if observer is not None else None
                     if stream:
                         accumulator = StreamAccumulator()
-                        for chunk in client.chat_stream(**effect.request):
+                        chunks = client.chat_stream(**effect.request)
+                        for chunk in chunks if watch is None else _observe.watch_stream(chunks, watch):
                             accumulator.add(chunk)
                             text = _delta_text(chunk)
                             if text:
                                 yield TextDelta(text, effect.step)
                         answer = accumulator.response()
-                    else:
+                    elif watch is None:
                         answer = client.chat(**effect.request)
+                    else:
+                        with _observe.watching(watch):
+                            answer = client.chat(**effect.request)
+                    if watch is not None:
+                        watch.end(answer)
                     if hooks:
                         hooks.response(effect.step, answer, started)
                 elif isinstance(effect, _steps.ListTools):
                     answer = self._toolset.current()
                 else:
-                    answer = run_tools(self.tools, effect.calls, self._executor, self.approver, self.max_concurrency)
-        except MistralException as error:
-            error.messages = list(state.messages)
+                    answer = run_tools(
+                        self.tools, effect.calls, self._executor, self.approver, self.max_concurrency, observer
+                    )
+        except BaseException as error:
+            if isinstance(error, MistralException):
+                error.messages = list(state.messages)
+            if observer is not None:
+                observer.fail(error)
             raise
 
     async def _aevents(
@@ -209,6 +235,7 @@ class Agent(Generic[OutputT]):
     ) -> AsyncIterator[AgentEvent]:
         state = _steps.start(self._plan, prompt, history, self.deps if deps is None else deps)
         client, hooks = self._async_client(), self._hooks
+        observer = self._observer(state, client.endpoint, stream)
         loop = _steps.drive(self._plan, state)
         answer: Any = None
         try:
@@ -221,30 +248,52 @@ class Agent(Generic[OutputT]):
                 if isinstance(effect, _steps.Emit):
                     if hooks:
                         hooks.event(effect.event)
+                    if observer is not None:
+                        observer.event(effect.event)
                     yield effect.event
                 elif isinstance(effect, _steps.CallModel):
                     started = hooks.request(effect.step, effect.request) if hooks else 0.0
+                    watch = observer.model_call(effect.step, effect.request) if observer is not None else None
                     if stream:
                         accumulator = StreamAccumulator()
-                        async for chunk in client.chat_stream(**effect.request):
+                        chunks = client.chat_stream(**effect.request)
+                        async for chunk in chunks if watch is None else _observe.awatch_stream(chunks, watch):
                             accumulator.add(chunk)
                             text = _delta_text(chunk)
                             if text:
                                 yield TextDelta(text, effect.step)
                         answer = accumulator.response()
-                    else:
+                    elif watch is None:
                         answer = await client.chat(**effect.request)
+                    else:
+                        with _observe.watching(watch):
+                            answer = await client.chat(**effect.request)
+                    if watch is not None:
+                        watch.end(answer)
                     if hooks:
                         hooks.response(effect.step, answer, started)
                 elif isinstance(effect, _steps.ListTools):
                     answer = await self._toolset.acurrent()
                 else:
                     answer = await run_tools_async(
-                        self.tools, effect.calls, self._executor(), self.approver, self.max_concurrency
+                        self.tools, effect.calls, self._executor(), self.approver, self.max_concurrency, observer
                     )
-        except MistralException as error:
-            error.messages = list(state.messages)
+        except BaseException as error:
+            if isinstance(error, MistralException):
+                error.messages = list(state.messages)
+            if observer is not None:
+                observer.fail(error)
             raise
+
+    def _observer(self, state: _steps.RunState, endpoint: str, stream: bool) -> _observe.RunObserver | None:
+        """The run's observer, when the agent (or ``instrument_all``) asks for instrumentation."""
+        instrumentation = self._instrumentation
+        if instrumentation is None:
+            instrumentation = _observe.default_instrumentation
+        if not instrumentation:
+            return None
+        start = _observe.RunStart(self.name, self._plan.base_request, endpoint, tuple(state.messages), stream)
+        return instrumentation.start_run(start)
 
     # ------------------------------------------------------------------------------------------ resources
     def _sync_client(self) -> MistralClient:

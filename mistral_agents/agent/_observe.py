@@ -1,0 +1,150 @@
+"""The observation seam: what instrumentation sees of a run, without ever changing it.
+
+An :class:`Instrumentation` (``mistral_agents.otel`` is one; the core never imports it unless asked to) is asked
+for a :class:`RunObserver` when a run starts. The drivers tell the observer each model call — made *active* around
+the client's I/O, so retried attempts (through :data:`mistral_agents._retry.attempt_listener`) and anything the
+HTTP layer traces land inside it — every event of the run (tool calls, tool results, the final result), and how
+the run failed, if it did. :mod:`._execution` makes each running tool's observation active in the thread or task
+that runs it, so whatever a tool opens nests under its call.
+
+Not instrumented, none of this runs: the drivers only test ``observer is not None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+
+from .._retry import attempt_listener
+
+if TYPE_CHECKING:
+    from ..models.chat_completion import ChatCompletionResponse, ChatMessage
+    from ..tools import PreparedCall
+    from .events import AgentEvent
+
+__all__ = [
+    "Instrumentation",
+    "ModelCallObserver",
+    "RunObserver",
+    "RunStart",
+    "awatch_stream",
+    "instrumentation_for",
+    "watch_stream",
+    "watching",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What an observer is told when a run starts."""
+
+    agent_name: str | None
+    #: The agent's fixed request: ``model``, ``tools``, ``response_format`` and chat parameters.
+    request: Mapping[str, Any]
+    endpoint: str
+    #: The transcript the run starts from (history, system prompt, prompt).
+    messages: Sequence[ChatMessage]
+    stream: bool
+    #: The session's id, when the run keeps its conversation in one.
+    conversation_id: str | None = None
+
+
+class ModelCallObserver(Protocol):
+    """One model call (one step), from request to response."""
+
+    def active(self) -> AbstractContextManager[object]:
+        """Make the call current (entered around I/O that never yields to the run's caller)."""
+
+    def retrying(self, attempt: int, error: BaseException, wait: float) -> None:
+        """Attempt ``attempt`` failed with ``error``; the client tries again in ``wait`` seconds."""
+
+    def end(self, response: ChatCompletionResponse) -> None:
+        """The model answered (for a stream: the stream ended and ``response`` is the merged whole)."""
+
+
+class RunObserver(Protocol):
+    """One run, from start to final result or error."""
+
+    def model_call(self, step: int, request: Mapping[str, Any]) -> ModelCallObserver:
+        """Model call number ``step`` is about to be sent with ``request`` (keyword arguments of ``chat``)."""
+
+    def tool_running(self, call: PreparedCall) -> AbstractContextManager[object]:
+        """Entered around a tool while it runs, in the thread or task running it."""
+
+    def event(self, event: AgentEvent) -> None:
+        """A tool call was requested, a tool call finished (run or not), or the run produced its result."""
+
+    def fail(self, error: BaseException) -> None:
+        """The run ended with ``error`` (``GeneratorExit``: a streaming caller stopped reading)."""
+
+
+class Instrumentation(Protocol):
+    """Makes an observer for each run of an agent."""
+
+    def start_run(self, run: RunStart) -> RunObserver: ...
+
+
+#: Used by agents built without ``instrument=`` (``mistral_agents.otel.instrument_all()`` sets it).
+default_instrumentation: Instrumentation | None = None
+
+
+def instrumentation_for(instrument: Any) -> Instrumentation | Literal[False] | None:
+    """``Agent(instrument=...)``: None (follow :data:`default_instrumentation`), False (never), or an instrumentation.
+
+    ``True`` or an ``OpenTelemetrySettings`` imports :mod:`mistral_agents.otel` here, and only here.
+    """
+    if instrument is None or instrument is False:
+        return instrument
+    if callable(getattr(instrument, "start_run", None)):
+        return instrument  # type: ignore[no-any-return]
+    from ..otel import OpenTelemetrySettings, instrumentation
+
+    if instrument is True:
+        return instrumentation(OpenTelemetrySettings())
+    if isinstance(instrument, OpenTelemetrySettings):
+        return instrumentation(instrument)
+    raise TypeError("instrument must be True, False, None or an OpenTelemetrySettings")
+
+
+@contextmanager
+def watching(call: ModelCallObserver) -> Iterator[None]:
+    """``call`` active, and told of every retried attempt, for the duration of the block."""
+    token = attempt_listener.set(call.retrying)
+    try:
+        with call.active():
+            yield
+    finally:
+        attempt_listener.reset(token)
+
+
+_END: Any = object()
+
+
+def watch_stream(chunks: Iterator[T], call: ModelCallObserver) -> Iterator[T]:
+    """``chunks``, with ``call`` watching while the first one is fetched (the request is sent, and retried, then)."""
+    with watching(call):
+        first = next(chunks, _END)
+    if first is _END:
+        return
+    yield first
+    yield from chunks
+
+
+async def awatch_stream(chunks: AsyncIterator[T], call: ModelCallObserver) -> AsyncIterator[T]:
+    """The async twin of :func:`watch_stream`."""
+    try:
+        with watching(call):
+            first = await anext(chunks, _END)
+        if first is _END:
+            return
+        yield first
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()

@@ -1,0 +1,341 @@
+"""Spans and metrics of a run, by the OpenTelemetry GenAI semantic conventions.
+
+``invoke_agent [{name}]`` (INTERNAL, one per run, a child of whatever span is current when the run starts)
+├── ``chat {model}`` (CLIENT, one per model call; current while the client sends, so retries and HTTP spans land
+│   inside it; retried attempts are ``mistral_agents.retry`` events and ``http.request.resend_count``)
+└── ``execute_tool {name}`` (INTERNAL, one per tool call the model made, run or not; current while the tool runs)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from .._version import __version__
+from ..agent.errors import MaxStepsExceeded
+from ..agent.events import FinalResult, ToolCallEvent, ToolResultEvent
+from ..exceptions import MistralAPIException, MistralException, MistralTimeoutException
+from . import _content
+from ._settings import OpenTelemetrySettings
+
+if TYPE_CHECKING:
+    from ..agent._observe import RunStart
+    from ..agent.events import AgentEvent
+    from ..agent.result import RunResult
+    from ..models.chat_completion import ChatCompletionResponse
+    from ..tools import PreparedCall, ToolOutcome
+
+__all__ = ["OpenTelemetryInstrumentation", "error_type"]
+
+PROVIDER = "mistral_ai"
+RETRY_EVENT = "mistral_agents.retry"
+_DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+_TOKEN_BUCKETS = tuple(float(4**i) for i in range(14))  # 1, 4, 16, ... 67108864
+#: Request parameters recorded on chat and invoke_agent spans: chat keyword → attribute.
+_REQUEST_ATTRIBUTES = {
+    "temperature": "gen_ai.request.temperature",
+    "top_p": "gen_ai.request.top_p",
+    "max_tokens": "gen_ai.request.max_tokens",
+    "random_seed": "gen_ai.request.seed",
+    "presence_penalty": "gen_ai.request.presence_penalty",
+    "frequency_penalty": "gen_ai.request.frequency_penalty",
+}
+
+
+def error_type(error: BaseException) -> str:
+    """``error.type``: an API error's HTTP status, ``timeout``, or the exception's class name."""
+    if isinstance(error, MistralAPIException) and error.status_code is not None:
+        return str(error.status_code)
+    if isinstance(error, MistralTimeoutException | TimeoutError):
+        return "timeout"
+    return type(error).__qualname__
+
+
+def _tool_error_type(outcome: ToolOutcome) -> str:
+    if outcome.error_kind == "tool_exception" and outcome.exception is not None:
+        return type(outcome.exception).__qualname__
+    return str(outcome.error_kind)
+
+
+class OpenTelemetryInstrumentation:
+    """Makes the spans of each run of the agents it instruments (one per ``Agent(instrument=...)``)."""
+
+    def __init__(self, settings: OpenTelemetrySettings) -> None:
+        self.settings = settings
+        self.capture = settings.captures_content
+        self.tracer = trace.get_tracer("mistral_agents", __version__, tracer_provider=settings.tracer_provider)
+        meter = metrics.get_meter("mistral_agents", __version__, meter_provider=settings.meter_provider)
+        self.duration = meter.create_histogram(
+            "gen_ai.client.operation.duration",
+            unit="s",
+            description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+        )
+        self.tokens = meter.create_histogram(
+            "gen_ai.client.token.usage",
+            unit="{token}",
+            description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=_TOKEN_BUCKETS,
+        )
+        self._servers: dict[str, dict[str, Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"OpenTelemetryInstrumentation(capture_content={self.capture})"
+
+    def start_run(self, run: RunStart) -> RunObservation:
+        return RunObservation(self, run)
+
+    def server(self, endpoint: str) -> dict[str, Any]:
+        """``server.address`` / ``server.port`` of an endpoint (parsed once per endpoint)."""
+        found = self._servers.get(endpoint)
+        if found is None:
+            parts = urlsplit(endpoint)
+            found = {}
+            if parts.hostname:
+                found["server.address"] = parts.hostname
+                found["server.port"] = parts.port or (443 if parts.scheme == "https" else 80)
+            self._servers[endpoint] = found
+        return found
+
+
+def _request_attributes(request: Mapping[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    for key, name in _REQUEST_ATTRIBUTES.items():
+        value = request.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            attributes[name] = value
+    stop = request.get("stop")
+    if stop is not None:
+        attributes["gen_ai.request.stop_sequences"] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
+    n = request.get("n")
+    if isinstance(n, int) and n != 1:
+        attributes["gen_ai.request.choice.count"] = n
+    if request.get("response_format") is not None:
+        attributes["gen_ai.output.type"] = "json"
+    return attributes
+
+
+class RunObservation:
+    """One run: its ``invoke_agent`` span, the model call in flight, and the tool calls running."""
+
+    def __init__(self, otel: OpenTelemetryInstrumentation, run: RunStart) -> None:
+        self.otel = otel
+        self.stream = run.stream
+        self.model = str(run.request.get("model", ""))
+        self.common: dict[str, Any] = {"gen_ai.provider.name": PROVIDER, **otel.server(run.endpoint)}
+        if run.conversation_id is not None:
+            self.common["gen_ai.conversation.id"] = run.conversation_id
+        attributes = {
+            "gen_ai.operation.name": "invoke_agent",
+            **self.common,
+            "gen_ai.request.model": self.model,
+            **_request_attributes(run.request),
+        }
+        if run.agent_name:
+            attributes["gen_ai.agent.name"] = run.agent_name
+        name = f"invoke_agent {run.agent_name}" if run.agent_name else "invoke_agent"
+        self.span = otel.tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=attributes)
+        if otel.capture:
+            self.span.set_attribute("gen_ai.input.messages", _content.input_messages(run.messages))
+        self.context = trace.set_span_in_context(self.span)
+        self.call: ModelCallObservation | None = None
+        self.running: dict[str, tuple[trace.Span, int]] = {}  # tool_call_id → (span, start in ns)
+        self.requested: dict[str, int] = {}  # tool_call_id → when the model's call was seen (ns)
+        self.response_model: str | None = None
+        self.ended = False
+
+    # ------------------------------------------------------------------------------------------ model calls
+    def model_call(self, step: int, request: Mapping[str, Any]) -> ModelCallObservation:
+        self.call = ModelCallObservation(self, request)
+        return self.call
+
+    # ------------------------------------------------------------------------------------------ tools
+    def _tool_span(self, call_id: str, name: str, start: int | None, description: str | None) -> trace.Span:
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": name,
+            "gen_ai.tool.call.id": call_id,
+            "gen_ai.tool.type": "function",
+        }
+        if description:
+            attributes["gen_ai.tool.description"] = description
+        return self.otel.tracer.start_span(
+            f"execute_tool {name}", self.context, SpanKind.INTERNAL, attributes, start_time=start
+        )
+
+    @contextmanager
+    def tool_running(self, call: PreparedCall) -> Iterator[None]:
+        start = time.time_ns()
+        span = self._tool_span(call.tool_call_id, call.name, start, call.tool.description)
+        if self.otel.capture:
+            span.set_attribute("gen_ai.tool.call.arguments", call.arguments)
+        self.running[call.tool_call_id] = (span, start)
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            yield
+        finally:
+            otel_context.detach(token)
+
+    def _tool_finished(self, outcome: ToolOutcome) -> None:
+        found = self.running.pop(outcome.tool_call_id, None)
+        if found is None:  # never ran: unknown tool, invalid arguments, denied, timed out before starting
+            span = self._tool_span(outcome.tool_call_id, outcome.name, self.requested.get(outcome.tool_call_id), None)
+            if self.otel.capture:
+                span.set_attribute("gen_ai.tool.call.arguments", outcome.arguments)
+            end = None
+        else:
+            span, start = found
+            end = start + int(outcome.duration * 1e9)  # the tool's own end, not the end of the step
+        if outcome.ok:
+            if self.otel.capture:
+                span.set_attribute("gen_ai.tool.call.result", outcome.content)
+        else:
+            span.set_attribute("error.type", _tool_error_type(outcome))
+            span.set_status(Status(StatusCode.ERROR, outcome.error if self.otel.capture else None))
+        span.end(end)
+
+    # ------------------------------------------------------------------------------------------ the run
+    def event(self, event: AgentEvent) -> None:
+        if isinstance(event, ToolResultEvent):
+            self._tool_finished(event.outcome)
+        elif isinstance(event, ToolCallEvent):
+            self.requested[event.tool_call_id] = time.time_ns()
+        elif isinstance(event, FinalResult):
+            self._succeeded(event.result)
+
+    def _succeeded(self, result: RunResult[Any]) -> None:
+        span = self.span
+        usage = result.usage
+        span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens or 0)
+        span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens or 0)
+        if result.finish_reason:
+            span.set_attribute("gen_ai.response.finish_reasons", [result.finish_reason])
+        if self.response_model:
+            span.set_attribute("gen_ai.response.model", self.response_model)
+        if self.otel.capture:
+            span.set_attribute("gen_ai.output.messages", _content.final_output(result.output, result.finish_reason))
+        self.ended = True
+        span.end()
+
+    def fail(self, error: BaseException) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        if self.call is not None:
+            self.call.fail(error)
+        for span, _ in self.running.values():  # tools still running when the run stopped
+            span.end()
+        self.running.clear()
+        if not isinstance(error, GeneratorExit):  # a streaming caller that stops reading is not an error
+            self.span.set_attribute("error.type", error_type(error))
+            self.span.set_status(Status(StatusCode.ERROR, self._description(error)))
+        self.span.end()
+
+    def _description(self, error: BaseException) -> str | None:
+        """The status description: our own messages always; text that may quote users or tools only on capture."""
+        if self.otel.capture or isinstance(error, MistralException | MaxStepsExceeded):
+            return str(error)
+        return None
+
+
+class ModelCallObservation:
+    """One ``chat {model}`` span, from request to response (or to the end of the stream)."""
+
+    def __init__(self, run: RunObservation, request: Mapping[str, Any]) -> None:
+        self.run = run
+        self.model = str(request.get("model", run.model))
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            **run.common,
+            "gen_ai.request.model": self.model,
+            **_request_attributes(request),
+        }
+        if run.stream:
+            attributes["gen_ai.request.stream"] = True
+        self.span = run.otel.tracer.start_span(f"chat {self.model}", run.context, SpanKind.CLIENT, attributes)
+        if run.otel.capture:
+            self.span.set_attribute("gen_ai.input.messages", _content.input_messages(request.get("messages") or ()))
+        self.context = trace.set_span_in_context(self.span)
+        self.started = time.perf_counter()
+        self.first_chunk: float | None = None
+        self.resends = 0
+        self._token: object | None = None
+
+    def active(self) -> ModelCallObservation:
+        return self
+
+    def __enter__(self) -> ModelCallObservation:
+        self._token = otel_context.attach(self.context)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            otel_context.detach(self._token)  # type: ignore[arg-type]
+            self._token = None
+        if self.run.stream and self.first_chunk is None:
+            self.first_chunk = time.perf_counter() - self.started
+
+    def retrying(self, attempt: int, error: BaseException, wait: float) -> None:
+        self.resends = attempt
+        self.span.add_event(
+            RETRY_EVENT,
+            {"error.type": error_type(error), "http.request.resend_count": attempt, "mistral_agents.retry.wait": wait},
+        )
+
+    def _metric_attributes(self, response_model: str | None) -> dict[str, Any]:
+        attributes = {"gen_ai.operation.name": "chat", **self.run.common, "gen_ai.request.model": self.model}
+        attributes.pop("gen_ai.conversation.id", None)  # high cardinality: spans only
+        if response_model:
+            attributes["gen_ai.response.model"] = response_model
+        return attributes
+
+    def end(self, response: ChatCompletionResponse) -> None:
+        span, otel = self.span, self.run.otel
+        self.run.call = None
+        duration = time.perf_counter() - self.started
+        if response.model:
+            span.set_attribute("gen_ai.response.model", response.model)
+            self.run.response_model = response.model
+        if response.id:
+            span.set_attribute("gen_ai.response.id", response.id)
+        span.set_attribute(
+            "gen_ai.response.finish_reasons",
+            [_content._finish_reason(choice.finish_reason) for choice in response.choices],
+        )
+        usage = response.usage
+        span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens or 0)
+        span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens or 0)
+        if self.resends:
+            span.set_attribute("http.request.resend_count", self.resends)
+        if self.first_chunk is not None:
+            span.set_attribute("gen_ai.response.time_to_first_chunk", self.first_chunk)
+        if otel.capture:
+            span.set_attribute("gen_ai.output.messages", _content.output_messages(response))
+        span.end()
+        attributes = self._metric_attributes(response.model or None)
+        otel.duration.record(duration, attributes)
+        otel.tokens.record(usage.prompt_tokens or 0, {**attributes, "gen_ai.token.type": "input"})
+        otel.tokens.record(usage.completion_tokens or 0, {**attributes, "gen_ai.token.type": "output"})
+
+    def fail(self, error: BaseException) -> None:
+        self.run.call = None
+        duration = time.perf_counter() - self.started
+        attributes = self._metric_attributes(None)
+        span = self.span
+        resends = max(self.resends, getattr(error, "attempts", 1) - 1)
+        if resends:
+            span.set_attribute("http.request.resend_count", resends)
+        if not isinstance(error, GeneratorExit):
+            kind = error_type(error)
+            span.set_attribute("error.type", kind)
+            span.set_status(Status(StatusCode.ERROR, self.run._description(error)))
+            attributes["error.type"] = kind
+        span.end()
+        self.run.otel.duration.record(duration, attributes)

@@ -2,7 +2,7 @@
 
 The first attempt never touches tenacity: it is imported and engaged only once an attempt has failed with a
 retryable error, which keeps ``import mistral_agents`` and the happy path lean. Each failed attempt that is about to
-be retried is told to the :data:`attempt_listener` of the current context, if any (how instrumentation sees retries).
+be retried is told to the ``attempt_listener`` of the current context, if any (how instrumentation sees retries).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class RetryPolicy:
 
 
 def _tell(attempt: int, error: BaseException | None, seconds: float) -> None:
-    """Tell the context's :data:`attempt_listener` that attempt ``attempt`` failed and another follows."""
+    """Tell the context's ``attempt_listener`` that attempt ``attempt`` failed and another follows."""
     listener = attempt_listener.get()
     if listener is not None and error is not None:
         try:

@@ -1,10 +1,10 @@
 """The observation seam: what instrumentation sees of a run, without ever changing it.
 
-An :class:`Instrumentation` (``mistral_agents.otel`` is one; the core never imports it unless asked to) is asked
-for a :class:`RunObserver` when a run starts. The drivers tell the observer each model call — made *active* around
-the client's I/O, so retried attempts (through :data:`mistral_agents._retry.attempt_listener`) and anything the
+An ``Instrumentation`` (``mistral_agents.otel`` is one; the core never imports it unless asked to) is asked
+for a ``RunObserver`` when a run starts. The drivers tell the observer each model call — made *active* around
+the client's I/O, so retried attempts (through ``mistral_agents._retry.attempt_listener``) and anything the
 HTTP layer traces land inside it — every event of the run (tool calls, tool results, the final result), and how
-the run failed, if it did. :mod:`._execution` makes each running tool's observation active in the thread or task
+the run failed, if it did. ``._execution`` makes each running tool's observation active in the thread or task
 that runs it, so whatever a tool opens nests under its call.
 
 Not instrumented, none of this runs: the drivers only test ``observer is not None``.
@@ -93,9 +93,9 @@ default_instrumentation: Instrumentation | None = None
 
 
 def instrumentation_for(instrument: Any) -> Instrumentation | Literal[False] | None:
-    """``Agent(instrument=...)``: None (follow :data:`default_instrumentation`), False (never), or an instrumentation.
+    """``Agent(instrument=...)``: None (follow ``default_instrumentation``), False (never), or an instrumentation.
 
-    ``True`` or an ``OpenTelemetrySettings`` imports :mod:`mistral_agents.otel` here, and only here.
+    ``True`` or an ``OpenTelemetrySettings`` imports ``mistral_agents.otel`` here, and only here.
     """
     if instrument is None or instrument is False:
         return instrument
@@ -135,7 +135,7 @@ def watch_stream(chunks: Iterator[T], call: ModelCallObserver) -> Iterator[T]:
 
 
 async def awatch_stream(chunks: AsyncIterator[T], call: ModelCallObserver) -> AsyncIterator[T]:
-    """The async twin of :func:`watch_stream`."""
+    """The async twin of ``watch_stream``."""
     try:
         with watching(call):
             first = await anext(chunks, _END)

@@ -2,8 +2,8 @@
 
 Subclass [`AgentHooks`][mistral_agents.agent.AgentHooks], override what you need, and pass an instance (or several) as
 ``Agent(..., hooks=...)``. Hooks are called in the run's own thread or task, in order; they should be quick.
-A hook that raises is logged and ignored: observability must never break a run. This is the seam for
-OpenTelemetry or any tracing system (see ``examples/tracing_hooks.py``) without a dependency on one.
+A hook that raises is logged and ignored: observability must never break a run. For OpenTelemetry, use
+``Agent(instrument=True)`` (``mistral_agents.otel``); hooks are for anything else (see ``examples/tracing_hooks.py``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``Agent(..., instrument=True)`` traces every run of that agent with the global tracer and meter providers;
 ``instrument=OpenTelemetrySettings(tracer_provider=..., meter_provider=..., capture_content=...)`` chooses them;
-:func:`instrument_all` traces every agent built without ``instrument=``. Each run is an ``invoke_agent`` span, each
+``instrument_all`` traces every agent built without ``instrument=``. Each run is an ``invoke_agent`` span, each
 model call a ``chat {model}`` span under it, each tool call an ``execute_tool {name}`` span beside them; metrics
 ``gen_ai.client.operation.duration`` and ``gen_ai.client.token.usage``. See ``docs/observability.md``.
 """
@@ -19,7 +19,7 @@ from ..agent import _observe
 from ._instrumentation import OpenTelemetryInstrumentation
 from ._settings import OpenTelemetrySettings
 
-__all__ = ["OpenTelemetrySettings", "instrument_all", "instrumentation", "uninstrument_all"]
+__all__ = ["OpenTelemetrySettings", "instrument_all", "uninstrument_all"]
 
 
 def instrumentation(settings: OpenTelemetrySettings | None = None) -> OpenTelemetryInstrumentation:
@@ -33,5 +33,5 @@ def instrument_all(settings: OpenTelemetrySettings | None = None) -> None:
 
 
 def uninstrument_all() -> None:
-    """Undo :func:`instrument_all`."""
+    """Undo ``instrument_all``."""
     _observe.default_instrumentation = None

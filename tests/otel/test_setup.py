@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +195,16 @@ def test_settings_read_the_capture_switch_from_the_environment(monkeypatch: pyte
     assert OpenTelemetrySettings().captures_content is True
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "false")
     assert OpenTelemetrySettings().captures_content is False
+
+
+def test_the_console_example_prints_the_runs_spans_nested_under_the_callers() -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if key != "MISTRAL_API_KEY"}
+    done = subprocess.run(
+        [sys.executable, str(root / "examples" / "otel_console.py")],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "The status of transaction T1001 is Paid." in done.stdout
+    for name in ("invoke_agent payments", "chat mistral-large-latest", "execute_tool retrieve_payment_status"):
+        assert f'"name": "{name}"' in done.stdout

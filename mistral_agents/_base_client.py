@@ -24,6 +24,12 @@ ModelsT = TypeVar("ModelsT")
 
 _STREAM_HEADERS = {"Accept": "text/event-stream"}
 
+_NO_PRIVATE_CLIENT = (
+    "this client has no `_client` (the 0.x SDK's private httpx client): mocking it would not intercept anything. "
+    "Pass `transport=` instead, e.g. `MistralClient(transport=httpx.MockTransport(handler))` or "
+    "`transport=OfflineModel(...).transport()` from mistral_agents.testing."
+)
+
 Messages = Sequence[ChatMessage | Mapping[str, Any]]
 Timeout = float | httpx.Timeout | None
 
@@ -58,6 +64,16 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
     @property
     def timeout(self) -> Timeout:
         return self._timeout
+
+    @property
+    def _client(self) -> Any:
+        """The 0.x client's private ``httpx.Client``: seed-era tests mocked it. Here it does not exist, and saying so
+        beats letting such a test reach the network."""
+        raise AttributeError(_NO_PRIVATE_CLIENT)
+
+    @_client.setter
+    def _client(self, value: Any) -> None:
+        raise AttributeError(_NO_PRIVATE_CLIENT)
 
     def __repr__(self) -> str:
         return (

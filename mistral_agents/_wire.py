@@ -33,6 +33,8 @@ logger = logging.getLogger("mistral_agents")
 M = TypeVar("M", bound=BaseModel)
 
 OFFICIAL_ENDPOINT = "https://api.mistral.ai"
+#: The response header by which the API announces that the requested model will be removed, and when.
+DEPRECATION_HEADER = "x-model-deprecation-timestamp"
 _TOOL_CHOICE_KEYWORDS = frozenset({"auto", "any", "none", "required"})
 _USER_AGENT = f"mistral-agents/{__version__}"
 
@@ -50,6 +52,7 @@ class ClientSettings:
     base_url: str = field(init=False)
     headers: dict[str, str] = field(init=False, repr=False)
     _urls: dict[str, httpx.URL] = field(init=False, repr=False, compare=False)
+    _deprecations_logged: set[tuple[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         headers = {"Accept": "application/json", "Content-Type": "application/json", "User-Agent": _USER_AGENT}
@@ -58,6 +61,7 @@ class ClientSettings:
         object.__setattr__(self, "base_url", api_base_url(self.endpoint))
         object.__setattr__(self, "headers", headers)
         object.__setattr__(self, "_urls", {})
+        object.__setattr__(self, "_deprecations_logged", set())
 
     @classmethod
     def create(
@@ -88,6 +92,23 @@ class ClientSettings:
         if parsed is None:
             parsed = self._urls[path] = httpx.URL(self.base_url + path)
         return parsed
+
+    def note_deprecation(self, headers: httpx.Headers, body: Mapping[str, Any] | None) -> None:
+        """Log a warning when the response says the model is deprecated (``x-model-deprecation-timestamp``),
+        naming the model asked for and the date, as the seed-era SDK did; once per model and date per client."""
+        date = headers.get(DEPRECATION_HEADER)
+        if date is None:
+            return
+        model = str(body.get("model")) if body else "?"
+        if (model, date) in self._deprecations_logged:
+            return
+        self._deprecations_logged.add((model, date))
+        logger.warning(
+            "The model %s is deprecated and will be removed on %s. Please refer to "
+            "https://docs.mistral.ai/getting-started/models/#api-versioning for more information.",
+            model,
+            date,
+        )
 
     def api_error(self, response: httpx.Response) -> MistralAPIException:
         """The typed exception for an error response, cleared of the API key (message, body, headers, ...)."""

@@ -150,6 +150,7 @@ class MistralAsyncClient(
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d", method, path, response.status_code)
             if response.is_success:
+                s.note_deprecation(response.headers, body)
                 return response
             with _errors.http_errors():
                 try:

@@ -11,16 +11,20 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._json import messages_from_json, messages_to_json
     from ._retry import RetryPolicy
     from .agent import (
+        DEFER,
         Agent,
         AgentError,
         AgentEvent,
         AgentHooks,
         FinalResult,
+        HistoryWindow,
         MaxStepsExceeded,
         ModelError,
         OutputValidationError,
+        PendingCall,
         RunResult,
         TextDelta,
         ToolCallEvent,
@@ -102,6 +106,12 @@ _EXPORTS: dict[str, str] = {
     "ToolCallRecord": ".agent",
     "ToolError": ".agent",
     "ToolResultEvent": ".agent",
+    "DEFER": ".agent",
+    "PendingCall": ".agent",
+    "HistoryWindow": ".agent",
+    # conversations as JSON
+    "messages_to_json": "._json",
+    "messages_from_json": "._json",
 }
 _EXPORTS.update(
     dict.fromkeys(

@@ -1,20 +1,25 @@
 """The agent: a model, tools, and the loop that runs them until a final answer."""
 
+from ._window import HistoryWindow
 from .agent import Agent
+from .approvals import DEFER, PendingCall
 from .errors import AgentError, MaxStepsExceeded, ModelError, OutputValidationError, ToolError
 from .events import AgentEvent, FinalResult, TextDelta, ToolCallEvent, ToolResultEvent
 from .hooks import AgentHooks
 from .result import RunResult, ToolCallRecord
 
 __all__ = [
+    "DEFER",
     "Agent",
     "AgentError",
     "AgentEvent",
     "AgentHooks",
     "FinalResult",
+    "HistoryWindow",
     "MaxStepsExceeded",
     "ModelError",
     "OutputValidationError",
+    "PendingCall",
     "RunResult",
     "TextDelta",
     "ToolCallEvent",

@@ -1,58 +1,47 @@
-"""Running a step's tool calls: approvals, timeouts, and concurrency (threads for sync tools, tasks for async).
+"""Running a step's tool calls: timeouts and concurrency (threads for sync tools, tasks for async).
 
 A timeout cancels an async tool; a sync tool's thread cannot be stopped, so it runs on (the model is told so).
 
 Results always come back in call order, whatever order the calls finish in. A sync tool in a thread runs in a copy
 of the caller's context (contextvars), as ``asyncio.to_thread`` would; with an observer, each tool runs inside its
-call's observation (``observer.tool_running``), so what it traces nests under its call.
+call's observation (``observer.tool_running``), so what it traces nests under its call. Approvals are decided
+before a call gets here (``approvals``): every ``PreparedCall`` handed over runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..tools import PreparedCall, ToolOutcome, ToolRegistry
 
 if TYPE_CHECKING:
     from ._observe import RunObserver
 
-__all__ = ["Approver", "run_tools", "run_tools_async"]
+__all__ = ["run_coroutine", "run_tools", "run_tools_async"]
 
 T = TypeVar("T")
-
-#: Asked before a tool with ``requires_approval=True`` runs: return True to allow it, False or a reason to deny.
-Approver = Callable[[PreparedCall], "bool | str | Awaitable[bool | str]"]
 
 
 def run_tools(
     registry: ToolRegistry,
     calls: Sequence[PreparedCall | ToolOutcome],
     executor: Callable[[], Executor],
-    approver: Approver | None,
     limit: int,
     observer: RunObserver | None = None,
 ) -> list[ToolOutcome]:
     """Run the calls from synchronous code: several at once in the agent's thread pool."""
-    if any(isinstance(c, PreparedCall) and c.is_async for c in calls) or _has_async_approver(approver, calls):
-        return run_coroutine(run_tools_async(registry, calls, executor(), approver, limit, observer))
+    if any(isinstance(c, PreparedCall) and c.is_async for c in calls):
+        return run_coroutine(run_tools_async(registry, calls, executor(), limit, observer))
     outcomes: list[ToolOutcome | None] = [c if isinstance(c, ToolOutcome) else None for c in calls]
-    ready: list[tuple[int, PreparedCall]] = []
-    for position, call in enumerate(calls):
-        if isinstance(call, PreparedCall):
-            verdict = _verdict(approver(call) if approver and call.tool.requires_approval else True, call, approver)
-            if verdict is not True:
-                outcomes[position] = registry.deny(call, verdict)
-            else:
-                ready.append((position, call))
+    ready = [(position, call) for position, call in enumerate(calls) if isinstance(call, PreparedCall)]
     if len(ready) == 1 and ready[0][1].tool.timeout is None:
         position, call = ready[0]
         outcomes[position] = _run_inline(registry, call, observer)
@@ -91,7 +80,6 @@ async def run_tools_async(
     registry: ToolRegistry,
     calls: Sequence[PreparedCall | ToolOutcome],
     executor: Executor,
-    approver: Approver | None,
     limit: int,
     observer: RunObserver | None = None,
 ) -> list[ToolOutcome]:
@@ -102,13 +90,6 @@ async def run_tools_async(
     async def one(call: PreparedCall | ToolOutcome) -> ToolOutcome:
         if isinstance(call, ToolOutcome):
             return call
-        if approver is not None and call.tool.requires_approval:
-            answer = approver(call)
-            verdict = _verdict(await answer if inspect.isawaitable(answer) else answer, call, approver)
-        else:
-            verdict = _verdict(True, call, approver)
-        if verdict is not True:
-            return registry.deny(call, verdict)
         async with gate:
             started = time.perf_counter()
             try:
@@ -165,23 +146,6 @@ def _run_inline(registry: ToolRegistry, call: PreparedCall, observer: RunObserve
     except Exception as error:
         return registry.finish(call, error=error, duration=time.perf_counter() - started)
     return registry.finish(call, result=result, duration=time.perf_counter() - started)
-
-
-def _verdict(answer: Any, call: PreparedCall, approver: Approver | None) -> Literal[True] | str | None:
-    """True to run the call; otherwise the reason it is denied (None: no reason given)."""
-    if not call.tool.requires_approval:
-        return True
-    if approver is None:
-        return "this tool requires approval and no approver is configured"
-    if answer is True:
-        return True
-    return answer if isinstance(answer, str) and answer else None
-
-
-def _has_async_approver(approver: Approver | None, calls: Sequence[PreparedCall | ToolOutcome]) -> bool:
-    if approver is None or not any(isinstance(c, PreparedCall) and c.tool.requires_approval for c in calls):
-        return False
-    return inspect.iscoroutinefunction(approver)
 
 
 def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:

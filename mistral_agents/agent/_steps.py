@@ -1,9 +1,10 @@
 """The agent loop as a plain generator: it decides, the drivers do the I/O.
 
-`drive` yields *effects* — `CallModel` (send this request, send me back the response),
-`RunTools` (run these prepared calls, send me back their outcomes) and `Emit` (an event for a
-streaming caller) — and returns the `RunResult`. The sync and async drivers in `agent` are the only
-places that talk to the client or run tools, so the decisions below exist once.
+`drive` yields *effects* — `CallModel` (send this request, send me back the response), `ListTools` (list
+the tool sources, send me back the step's registry), `Approve` (ask the approver about these calls, send me back
+the verdicts), `RunTools` (run these prepared calls, send me back their outcomes) and `Emit` (an event for a
+streaming caller) — and returns the `RunResult` (a paused one when a call waits for approval). The sync and async
+drivers in `agent` are the only places that talk to the client or run tools, so the decisions below exist once.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .._wire import EncodedMessages, json_schema_format, message_dict
-from ..models.chat_completion import ChatCompletionResponse, ChatMessage
+from ..models.chat_completion import ChatCompletionResponse, ChatMessage, ToolCall
 from ..models.common import UsageInfo
 from ..tools import PreparedCall, RunContext, ToolOutcome, ToolRegistry
 from . import _transcript
+from ._window import HistoryWindow
+from .approvals import DEFER, PendingCall, Verdict, check_decisions
 from .errors import MaxStepsExceeded, ModelError, OutputValidationError, ToolError
 from .events import AgentEvent, FinalResult, ToolCallEvent, ToolResultEvent
 from .result import RunResult
@@ -59,13 +62,22 @@ class ListTools:
 
 
 @dataclass(frozen=True)
+class Approve:
+    """Ask the approver about each call (all declared ``requires_approval=True``); answer with one
+    :data:`~.approvals.Verdict` per call, in order (:func:`.approvals.approve` / ``approve_async``)."""
+
+    calls: list[PreparedCall]
+    step: int
+
+
+@dataclass(frozen=True)
 class Emit:
     """An event for a streaming caller (ignored by ``run``/``arun``)."""
 
     event: AgentEvent
 
 
-Effect = CallModel | RunTools | ListTools | Emit
+Effect = CallModel | RunTools | ListTools | Approve | Emit
 
 
 # --------------------------------------------------------------------------------------------------- plan
@@ -84,6 +96,8 @@ class Plan:
     base_request: dict[str, Any]
     #: Whether tools are also listed at run time (tool sources): then each step starts with ``ListTools``.
     lists_tools: bool = False
+    #: What of a long history is sent (None: all of it); the session keeps everything.
+    window: HistoryWindow | None = None
 
     @classmethod
     def build(
@@ -99,6 +113,7 @@ class Plan:
         output_type: type[BaseModel] | None,
         chat_params: Mapping[str, Any],
         lists_tools: bool = False,
+        window: HistoryWindow | None = None,
     ) -> Plan:
         request: dict[str, Any] = {"model": model, **chat_params}
         if registry:
@@ -107,7 +122,7 @@ class Plan:
             request["response_format"] = json_schema_format(output_type)
         return cls(
             model, registry, system_prompt, tool_choice, max_steps, max_tool_errors,
-            max_tool_calls_per_step, output_type, request, lists_tools,
+            max_tool_calls_per_step, output_type, request, lists_tools, window,
         )  # fmt: skip
 
 
@@ -127,6 +142,12 @@ class RunState:
     output_retry_used: bool = False
     #: ``messages`` in wire form, extended as the transcript grows (it only ever grows).
     wire: list[dict[str, Any]] = field(default_factory=list)
+    #: ``messages[:settled]`` is complete: no tool call of this run waits for its results. A failed run keeps this.
+    settled: int = 0
+    #: The caller's decisions on pending calls (``approvals=``), by tool-call id.
+    decisions: dict[str, bool] = field(default_factory=dict)
+    #: A paused run being resumed: the trailing assistant message whose calls are not all answered yet.
+    open_block: ChatMessage | None = None
     #: The tools of this step, when listed at run time (else the plan's registry).
     listed: ToolRegistry | None = None
     #: Calls of sync tools that timed out (they may still complete): never started again in this run.
@@ -137,11 +158,31 @@ class RunState:
 
 
 def start(
-    plan: Plan, prompt: str | ChatMessage | None, history: Sequence[ChatMessage | Mapping[str, Any]] | None, deps: Any
+    plan: Plan,
+    prompt: str | ChatMessage | None,
+    history: Sequence[ChatMessage | Mapping[str, Any]] | None,
+    deps: Any,
+    approvals: Mapping[str, bool] | None = None,
 ) -> RunState:
-    """A new run: the history made valid, the system prompt first (unless the history has one), the prompt last."""
+    """A new run: the history made valid (and windowed), the system prompt first (unless the history has one),
+    the prompt last. With no prompt, a history ending with unanswered tool calls (a paused run) is resumed:
+    ``approvals`` decides the pending ones (an id that is not pending is a ``ValueError``)."""
+    decisions = check_decisions(approvals)
+    if decisions and prompt is not None:
+        raise ValueError("approvals resume a paused run: pass prompt=None (the decisions are the next step)")
     ids = _transcript.IdAllocator()
-    messages = _transcript.normalize_history(history or (), ids)
+    messages = _transcript.normalize_history(history or (), ids, leave_open=prompt is None)
+    open_block = _open_block(messages)
+    if decisions:
+        waiting = [] if open_block is None else [c.id for c in unanswered(messages) if _needs_approval(plan, c)]
+        stray = [key for key in decisions if key not in waiting]
+        if stray:
+            raise ValueError(
+                f"not pending approval: {', '.join(map(repr, stray))}; "
+                f"pending: {', '.join(map(repr, waiting)) or 'none'}"
+            )
+    if plan.window is not None:
+        messages = plan.window.apply(messages)
     if plan.system_prompt and not any(m.role == "system" for m in messages):
         messages.insert(0, ChatMessage(role="system", content=plan.system_prompt))
     new_index = len(messages)
@@ -149,14 +190,51 @@ def start(
         _transcript.prepare_for_user_turn(messages)
         new_index = len(messages)
         messages.append(prompt if isinstance(prompt, ChatMessage) else ChatMessage(role="user", content=prompt))
-    if not messages or messages[-1].role not in ("user", "tool"):
+    if open_block is None and (not messages or messages[-1].role not in ("user", "tool")):
         raise ValueError("a run needs a prompt (or a history ending with a user message or tool results)")
-    return RunState(messages=messages, new_message_index=new_index, deps=deps, ids=ids)
+    return RunState(
+        messages=messages, new_message_index=new_index, deps=deps, ids=ids, settled=len(messages),
+        decisions=decisions, open_block=open_block, forced_choice_used=open_block is not None,
+    )  # fmt: skip
+
+
+def unanswered(messages: Sequence[ChatMessage]) -> list[ToolCall]:
+    """The tool calls of the last assistant message that have no result after it (a paused run's calls)."""
+    for position in range(len(messages) - 1, -1, -1):
+        message = messages[position]
+        if message.role == "tool":
+            continue
+        if message.role != "assistant" or not message.tool_calls:
+            return []
+        answered = {m.tool_call_id for m in messages[position + 1 :]}
+        return [call for call in message.tool_calls if call.id not in answered]
+    return []
+
+
+def _open_block(messages: Sequence[ChatMessage]) -> ChatMessage | None:
+    if not unanswered(messages):
+        return None
+    return next(m for m in reversed(messages) if m.role == "assistant")
+
+
+def _needs_approval(plan: Plan, call: ToolCall) -> bool:
+    if plan.lists_tools:  # tools listed at run time are not known yet: any unanswered call may be decided
+        return True
+    tool = plan.registry.get(call.function.name)
+    return tool is not None and tool.requires_approval
 
 
 # --------------------------------------------------------------------------------------------------- the loop
 def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]:
-    """The loop: call the model, run the tools it asks for, repeat until it answers."""
+    """The loop: call the model, run the tools it asks for, repeat until it answers (or a call awaits approval)."""
+    if state.open_block is not None:  # a paused run resumed: its calls first
+        if plan.lists_tools:
+            state.listed = yield ListTools(state.steps)
+        waiting_ids = {call.id for call in unanswered(state.messages)}
+        calls = [c for c in _prepare(plan, state, state.open_block, state.open_block) if c.tool_call_id in waiting_ids]
+        pending = yield from _tool_step(plan, state, calls, state.steps, resuming=True)
+        if pending:
+            return (yield from _paused(state, pending))
     while True:
         if state.steps >= plan.max_steps:
             raise MaxStepsExceeded(
@@ -172,16 +250,9 @@ def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]
         logger.debug("step %d: finish_reason=%s, %d tool call(s)", step, finish_reason, len(message.tool_calls or ()))
         if message.tool_calls:
             calls = _prepare(plan, state, message, response.choices[0].message)
-            for call in calls:
-                yield Emit(ToolCallEvent(call.tool_call_id, call.name, call.arguments, step))
-            outcomes: list[ToolOutcome] = yield RunTools(calls, step)
-            for outcome in outcomes:
-                state.messages.append(outcome.message)
-                state.tool_calls.append(outcome)
-                if outcome.still_running and outcome.key is not None:
-                    state.unfinished.add(outcome.key)
-                yield Emit(ToolResultEvent(outcome, step))
-            _charge_errors(plan, state, outcomes)
+            pending = yield from _tool_step(plan, state, calls, step, resuming=False)
+            if pending:
+                return (yield from _paused(state, pending))
             continue
         if finish_reason == "error":
             raise ModelError("the model stopped with finish_reason 'error'", state.messages)
@@ -199,8 +270,76 @@ def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]
             finish_reason=None if finish_reason is None else str(getattr(finish_reason, "value", finish_reason)),
             new_message_index=state.new_message_index,
         )
+        state.settled = len(state.messages)
         yield Emit(FinalResult(result))
         return result
+
+
+def _tool_step(
+    plan: Plan, state: RunState, calls: list[PreparedCall | ToolOutcome], step: int, *, resuming: bool
+) -> Generator[Effect, Any, list[PendingCall]]:
+    """Decide approvals, run what may run, append the results; returns the calls still awaiting a decision.
+
+    In a new step, a call awaiting a decision pauses the run before anything of the step runs. In a resumed step,
+    everything decided (or needing no approval) runs now, in call order, and the undecided calls stay pending.
+    """
+    asking = [
+        c
+        for c in calls
+        if isinstance(c, PreparedCall) and c.tool.requires_approval and c.tool_call_id not in state.decisions
+    ]
+    verdicts: dict[str, Verdict] = {}
+    if asking:
+        answers: list[Verdict] = yield Approve(asking, step)
+        verdicts = {c.tool_call_id: v for c, v in zip(asking, answers, strict=True)}
+    for call_id, approved in state.decisions.items():
+        verdicts[call_id] = True if approved else None
+    waiting = [c for c in asking if verdicts[c.tool_call_id] is DEFER]
+    pending = [PendingCall(c.tool_call_id, c.name, c.arguments) for c in waiting]
+    if pending and not resuming:
+        return pending
+    ready: list[PreparedCall | ToolOutcome] = []
+    for call in calls:
+        if isinstance(call, PreparedCall) and call.tool.requires_approval:
+            verdict = verdicts[call.tool_call_id]
+            if verdict is DEFER:
+                continue
+            if verdict is not True:
+                ready.append(state.registry(plan).deny(call, verdict if isinstance(verdict, str) else None))
+                continue
+        ready.append(call)
+    for call in ready:
+        yield Emit(ToolCallEvent(call.tool_call_id, call.name, call.arguments, step))
+    outcomes: list[ToolOutcome] = []
+    if ready:
+        outcomes = yield RunTools(ready, step)
+    for outcome in outcomes:
+        state.messages.append(outcome.message)
+        state.tool_calls.append(outcome)
+        if outcome.still_running and outcome.key is not None:
+            state.unfinished.add(outcome.key)
+    state.settled = len(state.messages)  # the step's side effects are done: never forget them
+    for outcome in outcomes:
+        yield Emit(ToolResultEvent(outcome, step))
+    _charge_errors(plan, state, outcomes)
+    return pending
+
+
+def _paused(state: RunState, pending: list[PendingCall]) -> Generator[Effect, Any, RunResult[Any]]:
+    """The run stops here until someone decides on ``pending`` (the transcript ends with their call)."""
+    state.settled = len(state.messages)
+    result: RunResult[Any] = RunResult(
+        output=None,
+        messages=state.messages,
+        usage=state.usage,
+        steps=state.steps,
+        tool_calls=state.tool_calls,
+        finish_reason="tool_calls",
+        new_message_index=state.new_message_index,
+        pending=pending,
+    )
+    yield Emit(FinalResult(result))
+    return result
 
 
 def context(state: RunState) -> RunContext[Any]:
@@ -332,4 +471,7 @@ def _text(content: Any) -> str:
     return ""
 
 
-__all__ = ["CallModel", "Effect", "Emit", "ListTools", "Plan", "RunState", "RunTools", "context", "drive", "start"]
+__all__ = [
+    "Approve", "CallModel", "Effect", "Emit", "ListTools", "Plan", "RunState", "RunTools", "context", "drive", "start",
+    "unanswered",
+]  # fmt: skip

@@ -90,8 +90,13 @@ def with_valid_ids(message: ChatMessage, ids: IdAllocator) -> ChatMessage:
     return message.model_copy(update={"tool_calls": new_calls})
 
 
-def normalize_history(history: Sequence[ChatMessage | Mapping[str, Any]], ids: IdAllocator) -> list[ChatMessage]:
-    """A prior conversation (``RunResult.messages``, seed-era lists, OpenAI-style exports) made valid."""
+def normalize_history(
+    history: Sequence[ChatMessage | Mapping[str, Any]], ids: IdAllocator, *, leave_open: bool = False
+) -> list[ChatMessage]:
+    """A prior conversation (``RunResult.messages``, seed-era lists, OpenAI-style exports) made valid.
+
+    ``leave_open``: the last assistant message's unanswered calls stay unanswered (a paused run to resume).
+    """
     out: list[ChatMessage] = []
     pending: list[tuple[str, str]] = []  # (new id, name) of calls still waiting for a result
     renamed: dict[str, list[str]] = {}  # original id -> new ids, in order
@@ -128,7 +133,8 @@ def normalize_history(history: Sequence[ChatMessage | Mapping[str, Any]], ids: I
             out.append(_without_name(message))
         else:
             out.append(_without_name(message))
-    _close_pending(out, pending)
+    if not leave_open:
+        _close_pending(out, pending)
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -24,7 +24,10 @@ from ..streaming import StreamAccumulator
 from ..tools import Tool, ToolRegistry
 from ..tools.source import ToolSet, ToolSource
 from . import _observe, _steps
-from ._execution import Approver, run_tools, run_tools_async
+from ._execution import run_coroutine, run_tools, run_tools_async
+from ._persistence import Session, SessionRun
+from ._window import HistoryWindow
+from .approvals import Approver, approve, approve_async
 from .events import AgentEvent, FinalResult, TextDelta
 from .hooks import AgentHooks, HookRunner
 from .result import RunResult
@@ -37,6 +40,7 @@ __all__ = ["Agent"]
 OutputT = TypeVar("OutputT")
 History = Sequence[ChatMessage | Mapping[str, Any]]
 Prompt = str | ChatMessage | None
+Approvals = Mapping[str, bool]
 
 
 class Agent(Generic[OutputT]):
@@ -64,10 +68,14 @@ class Agent(Generic[OutputT]):
             [`ToolError`][mistral_agents.agent.ToolError].
         max_tool_calls_per_step: Tool calls accepted from one model answer.
         max_concurrency: Tool calls of one answer that run at the same time.
-        approver: Consulted before any tool declared with ``requires_approval=True`` runs.
+        approver: Consulted before any tool declared with ``requires_approval=True`` runs. With none (or when it
+            answers [`DEFER`][mistral_agents.agent.DEFER]) the run pauses (``result.paused``) until
+            ``run(None, approvals=...)`` resumes it.
         hooks: [`AgentHooks`][mistral_agents.agent.AgentHooks] that observe model calls and tool calls (tracing).
         max_result_chars: Cap on the text of each tool result sent back to the model (the rest is cut, with a
             marker saying how much).
+        history_window: A [`HistoryWindow`][mistral_agents.agent.HistoryWindow]: how much of a long history is
+            sent (default: all of it).
         name: Names the agent (in traces, durable workflows).
         instrument: ``True`` (or an [`OpenTelemetrySettings`][mistral_agents.otel.OpenTelemetrySettings]) traces
             every run with OpenTelemetry; ``None`` follows
@@ -92,6 +100,7 @@ class Agent(Generic[OutputT]):
         approver: Approver | None = None,
         hooks: AgentHooks | Sequence[AgentHooks] | None = None,
         max_result_chars: int | None = None,
+        history_window: HistoryWindow | None = None,
         name: str | None = None,
         instrument: bool | OpenTelemetrySettings | None = None,
         **chat_params: Any,
@@ -120,7 +129,7 @@ class Agent(Generic[OutputT]):
         self._plan = _steps.Plan.build(
             model, registry, system_prompt=system_prompt, tool_choice=tool_choice, max_steps=max_steps,
             max_tool_errors=max_tool_errors, max_tool_calls_per_step=max_tool_calls_per_step,
-            output_type=output_type, chat_params=chat_params, lists_tools=bool(sources),
+            output_type=output_type, chat_params=chat_params, lists_tools=bool(sources), window=history_window,
         )  # fmt: skip
         self.name = name
         self._instrumentation = _observe.instrumentation_for(instrument)
@@ -148,49 +157,109 @@ class Agent(Generic[OutputT]):
         return f"Agent(model={self.model!r}, tools={list(self.tools)!r})"
 
     # ------------------------------------------------------------------------------------------ public runs
-    def run(self, prompt: Prompt, *, history: History | None = None, deps: Any = None) -> RunResult[OutputT]:
-        """Run to the final answer."""
-        for event in self._events(prompt, history, deps, stream=False):
-            if isinstance(event, FinalResult):
-                return event.result
+    def run(
+        self,
+        prompt: Prompt,
+        *,
+        history: History | None = None,
+        deps: Any = None,
+        session: Session | None = None,
+        approvals: Approvals | None = None,
+    ) -> RunResult[OutputT]:
+        """Run to the final answer (or to a pause for approvals: ``result.paused``).
+
+        ``session``: the conversation is loaded from it and what the run adds is stored in it (not with
+        ``history``). ``approvals`` (``{tool_call_id: bool}``) resumes a paused run, with ``prompt=None``.
+        """
+        events = self._events(self._session_run(prompt, history, deps, session, approvals), stream=False)
+        try:
+            for event in events:
+                if isinstance(event, FinalResult):
+                    return event.result
+        finally:
+            events.close()
         raise AssertionError("the run ended without a result")  # pragma: no cover
 
-    async def arun(self, prompt: Prompt, *, history: History | None = None, deps: Any = None) -> RunResult[OutputT]:
-        """Run to the final answer, asynchronously (tools run concurrently)."""
-        async for event in self._aevents(prompt, history, deps, stream=False):
-            if isinstance(event, FinalResult):
-                return event.result
+    async def arun(
+        self,
+        prompt: Prompt,
+        *,
+        history: History | None = None,
+        deps: Any = None,
+        session: Session | None = None,
+        approvals: Approvals | None = None,
+    ) -> RunResult[OutputT]:
+        """Run to the final answer, asynchronously (tools run concurrently); options as for
+        [`run`][mistral_agents.agent.Agent.run]."""
+        events = self._aevents(self._session_run(prompt, history, deps, session, approvals), stream=False)
+        try:
+            async for event in events:
+                if isinstance(event, FinalResult):
+                    return event.result
+        finally:
+            await events.aclose()
         raise AssertionError("the run ended without a result")  # pragma: no cover
 
-    def run_stream(self, prompt: Prompt, *, history: History | None = None, deps: Any = None) -> Iterator[AgentEvent]:
+    def run_stream(
+        self,
+        prompt: Prompt,
+        *,
+        history: History | None = None,
+        deps: Any = None,
+        session: Session | None = None,
+        approvals: Approvals | None = None,
+    ) -> Iterator[AgentEvent]:
         """Run with streaming: text deltas, tool calls, tool results, then the
         [`FinalResult`][mistral_agents.agent.FinalResult].
         """
-        return self._events(prompt, history, deps, stream=True)
+        return self._events(self._session_run(prompt, history, deps, session, approvals), stream=True)
 
     def arun_stream(
-        self, prompt: Prompt, *, history: History | None = None, deps: Any = None
+        self,
+        prompt: Prompt,
+        *,
+        history: History | None = None,
+        deps: Any = None,
+        session: Session | None = None,
+        approvals: Approvals | None = None,
     ) -> AsyncIterator[AgentEvent]:
         """The async twin of [`run_stream`][mistral_agents.agent.Agent.run_stream]:
         ``async for event in agent.arun_stream(...)``.
         """
-        return self._aevents(prompt, history, deps, stream=True)
+        return self._aevents(self._session_run(prompt, history, deps, session, approvals), stream=True)
 
     # ------------------------------------------------------------------------------------------ drivers
-    def _events(self, prompt: Prompt, history: History | None, deps: Any, *, stream: bool) -> Iterator[AgentEvent]:
-        state = _steps.start(self._plan, prompt, history, self.deps if deps is None else deps)
+    def _session_run(
+        self, prompt: Prompt, history: History | None, deps: Any, session: Session | None, approvals: Approvals | None
+    ) -> SessionRun:
+        return SessionRun(
+            self._plan, prompt, history=history, session=session, approvals=approvals,
+            deps=self.deps if deps is None else deps,
+        )  # fmt: skip
+
+    def _events(self, run: SessionRun, *, stream: bool) -> Generator[AgentEvent, None, None]:
+        with run as state:
+            yield from self._drive(run, state, stream)
+
+    def _drive(self, run: SessionRun, state: _steps.RunState, stream: bool) -> Generator[AgentEvent, None, None]:
         client, hooks = self._sync_client(), self._hooks
         observer = self._observer(state, client.endpoint, stream)
         loop = _steps.drive(self._plan, state)
         answer: Any = None
+        stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
         try:
             while True:
                 try:
                     effect = loop.send(answer)
                 except StopIteration:
                     return
+                if stepped:
+                    run.checkpoint()
+                    stepped = False
                 answer = None
                 if isinstance(effect, _steps.Emit):
+                    if isinstance(effect.event, FinalResult):
+                        run.finish()  # stored before anyone sees the result
                     if hooks:
                         hooks.event(effect.event)
                     if observer is not None:
@@ -219,10 +288,11 @@ class Agent(Generic[OutputT]):
                         hooks.response(effect.step, answer, started)
                 elif isinstance(effect, _steps.ListTools):
                     answer = self._toolset.current()
+                elif isinstance(effect, _steps.Approve):
+                    answer = approve(effect.calls, self.approver, run_coroutine)
                 else:
-                    answer = run_tools(
-                        self.tools, effect.calls, self._executor, self.approver, self.max_concurrency, observer
-                    )
+                    answer = run_tools(self.tools, effect.calls, self._executor, self.max_concurrency, observer)
+                    stepped = True
         except BaseException as error:
             if isinstance(error, MistralException):
                 error.messages = list(state.messages)
@@ -230,22 +300,34 @@ class Agent(Generic[OutputT]):
                 observer.fail(error)
             raise
 
-    async def _aevents(
-        self, prompt: Prompt, history: History | None, deps: Any, *, stream: bool
-    ) -> AsyncIterator[AgentEvent]:
-        state = _steps.start(self._plan, prompt, history, self.deps if deps is None else deps)
+    async def _aevents(self, run: SessionRun, *, stream: bool) -> AsyncGenerator[AgentEvent, None]:
+        async with run as state:
+            inner = self._adrive(run, state, stream)
+            try:
+                async for event in inner:
+                    yield event
+            finally:
+                await inner.aclose()
+
+    async def _adrive(self, run: SessionRun, state: _steps.RunState, stream: bool) -> AsyncGenerator[AgentEvent, None]:
         client, hooks = self._async_client(), self._hooks
         observer = self._observer(state, client.endpoint, stream)
         loop = _steps.drive(self._plan, state)
         answer: Any = None
+        stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
         try:
             while True:
                 try:
                     effect = loop.send(answer)
                 except StopIteration:
                     return
+                if stepped:
+                    await run.acheckpoint()
+                    stepped = False
                 answer = None
                 if isinstance(effect, _steps.Emit):
+                    if isinstance(effect.event, FinalResult):
+                        await run.afinish()  # stored before anyone sees the result
                     if hooks:
                         hooks.event(effect.event)
                     if observer is not None:
@@ -274,10 +356,13 @@ class Agent(Generic[OutputT]):
                         hooks.response(effect.step, answer, started)
                 elif isinstance(effect, _steps.ListTools):
                     answer = await self._toolset.acurrent()
+                elif isinstance(effect, _steps.Approve):
+                    answer = await approve_async(effect.calls, self.approver)
                 else:
                     answer = await run_tools_async(
-                        self.tools, effect.calls, self._executor(), self.approver, self.max_concurrency, observer
+                        self.tools, effect.calls, self._executor(), self.max_concurrency, observer
                     )
+                    stepped = True
         except BaseException as error:
             if isinstance(error, MistralException):
                 error.messages = list(state.messages)

@@ -156,9 +156,8 @@ def refund_tool(ran: list[str]) -> Any:
             "Error: the call to tool 'refund' was denied. Reason: refunds need a manager",
         ),
         (lambda call: False, "Error: the call to tool 'refund' was denied."),
-        (None, "Error: the call to tool 'refund' was denied. Reason: this tool requires approval and no approver"),
     ],
-    ids=["denied-with-reason", "denied", "no-approver"],
+    ids=["denied-with-reason", "denied"],
 )
 async def test_a_denied_call_never_runs_and_the_model_sees_why(h: Harness, approver: Any, expected: str) -> None:
     ran: list[str] = []

@@ -229,22 +229,26 @@ async def test_an_approver_can_deny_with_a_reason_sent_to_the_model(mode: str) -
     assert model.rejections == []
 
 
-async def test_an_async_approver_and_no_approver() -> None:
+async def test_an_async_approver_can_deny_and_no_approver_pauses() -> None:
     ran: list[Any] = []
 
     async def deny(call: Any) -> bool:
         await asyncio.sleep(0)
         return False
 
-    for approver in (deny, None):
-        model = OfflineModel(script=[Reply.tool_call("transfer", {"amount": 1, "to": "x"}), "ok"])
-        client = MistralAsyncClient(endpoint="http://offline", transport=model.transport(), max_retries=0)
-        agent = Agent(MODEL, [make_transfer(ran)], client=client, approver=approver)
-        result = await agent.arun("pay")
-        await client.close()
-        assert result.tool_calls[0].error_kind == "denied"
-        content = model.chat_requests[-1]["messages"][-1]["content"]
-        assert content.startswith("Error: the call to tool 'transfer' was denied.")
+    model = OfflineModel(script=[Reply.tool_call("transfer", {"amount": 1, "to": "x"}), "ok"])
+    client = MistralAsyncClient(endpoint="http://offline", transport=model.transport(), max_retries=0)
+    agent = Agent(MODEL, [make_transfer(ran)], client=client, approver=deny)
+    result = await agent.arun("pay")
+    assert result.tool_calls[0].error_kind == "denied"
+    content = model.chat_requests[-1]["messages"][-1]["content"]
+    assert content.startswith("Error: the call to tool 'transfer' was denied.")
+
+    model = OfflineModel(script=[Reply.tool_call("transfer", {"amount": 1, "to": "x"})])
+    client = MistralAsyncClient(endpoint="http://offline", transport=model.transport(), max_retries=0)
+    paused = await Agent(MODEL, [make_transfer(ran)], client=client).arun("pay")
+    await client.close()
+    assert paused.paused and [p.name for p in paused.pending] == ["transfer"]
     assert ran == []
 
 

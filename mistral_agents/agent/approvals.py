@@ -1,0 +1,108 @@
+"""Approvals: who decides whether a tool declared ``requires_approval=True`` may run, and paused runs.
+
+A call needing approval is decided, in order, by the ``approvals={tool_call_id: bool}`` a resumed run was given,
+then by the agent's ``approver``. With no approver, or an approver answering :data:`DEFER`, the run pauses:
+``result.pending`` lists the calls waiting for a decision, and ``agent.run(None, ..., approvals=...)`` resumes it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from ..tools import PreparedCall
+
+__all__ = ["DEFER", "Approver", "PendingCall", "Verdict", "approve", "approve_async", "verdict"]
+
+
+class _Defer:
+    """The type of :data:`DEFER`."""
+
+    _instance: _Defer | None = None
+
+    def __new__(cls) -> _Defer:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "DEFER"
+
+    def __reduce__(self) -> str:
+        return "DEFER"
+
+
+#: An approver's answer meaning "not now": the run pauses with the call in ``result.pending``.
+DEFER: Final = _Defer()
+
+#: Asked before a tool with ``requires_approval=True`` runs: True to allow it, False or a reason (str) to deny it,
+#: :data:`DEFER` to pause the run until someone decides (``approvals=`` on a later run).
+Approver = Callable[[PreparedCall], "bool | str | _Defer | Awaitable[bool | str | _Defer]"]
+
+#: A decision: True (run it), a reason or None (denied), or DEFER (pause).
+Verdict = Literal[True] | str | None | _Defer
+
+
+@dataclass(frozen=True)
+class PendingCall:
+    """A tool call waiting for approval: ``arguments`` is the JSON text the model sent."""
+
+    tool_call_id: str
+    name: str
+    arguments: str
+
+    def to_data(self) -> dict[str, str]:
+        return {"tool_call_id": self.tool_call_id, "name": self.name, "arguments": self.arguments}
+
+
+def verdict(answer: Any) -> Verdict:
+    """An approver's (or a caller's) answer as a decision."""
+    if answer is DEFER or answer is True:
+        return answer
+    return answer if isinstance(answer, str) and answer else None
+
+
+def approve(
+    calls: Sequence[PreparedCall], approver: Approver | None, run_coroutine: Callable[[Any], Any]
+) -> list[Verdict]:
+    """Ask ``approver`` about each call, in order, from sync code (an async approver through ``run_coroutine``)."""
+    if approver is None:
+        return [DEFER for _ in calls]
+    if inspect.iscoroutinefunction(approver):
+        return run_coroutine(approve_async(calls, approver))  # type: ignore[no-any-return]
+    answers: list[Verdict] = []
+    for call in calls:
+        answer = approver(call)
+        if inspect.isawaitable(answer):
+            answer = run_coroutine(_await(answer))
+        answers.append(verdict(answer))
+    return answers
+
+
+async def approve_async(calls: Sequence[PreparedCall], approver: Approver | None) -> list[Verdict]:
+    """Ask ``approver`` about each call, in order, awaiting an async approver."""
+    if approver is None:
+        return [DEFER for _ in calls]
+    answers: list[Verdict] = []
+    for call in calls:
+        answer = approver(call)
+        answers.append(verdict(await answer if inspect.isawaitable(answer) else answer))
+    return answers
+
+
+def check_decisions(approvals: Mapping[str, bool] | None) -> dict[str, bool]:
+    """``approvals`` as a plain dict of id → bool (anything else is a ``TypeError``)."""
+    if approvals is None:
+        return {}
+    if not isinstance(approvals, Mapping):
+        raise TypeError("approvals must be a mapping of tool_call_id to True (approve) or False (deny)")
+    for key, value in approvals.items():
+        if not isinstance(key, str) or not isinstance(value, bool):
+            raise TypeError(f"approvals maps tool_call_id (str) to a bool; got {key!r}: {value!r}")
+    return dict(approvals)
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable

@@ -21,19 +21,19 @@ def message_to_data(message: ChatMessage | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def message_from_data(data: Any) -> ChatMessage:
-    """The inverse of :func:`message_to_data`; anything that is not a message is a ``ValueError``."""
+    """The inverse of ``message_to_data``; anything that is not a message is a ``ValueError``."""
     if not isinstance(data, dict):
         raise ValueError(f"a stored message must be a JSON object, not {type(data).__name__}")
     return ChatMessage.model_validate(data)  # pydantic's ValidationError is a ValueError
 
 
 def messages_to_json(messages: Iterable[ChatMessage | Mapping[str, Any]]) -> str:
-    """The messages as a JSON array; :func:`messages_from_json` gives back equal ``ChatMessage`` objects."""
+    """The messages as a JSON array; ``messages_from_json`` gives back equal ``ChatMessage`` objects."""
     return json.dumps([message_to_data(m) for m in messages], ensure_ascii=False, separators=(",", ":"))
 
 
 def messages_from_json(text: str | bytes) -> list[ChatMessage]:
-    """Messages from a JSON array written by :func:`messages_to_json` (or any list of wire-form messages)."""
+    """Messages from a JSON array written by ``messages_to_json`` (or any list of wire-form messages)."""
     data = json.loads(text)
     if not isinstance(data, list):
         raise ValueError(f"expected a JSON array of messages, not {type(data).__name__}")

@@ -1,8 +1,8 @@
 """The seam between a run and where its conversation lives (``mistral_agents.sessions`` holds the backends).
 
-:class:`Session` is the protocol a store implements. :class:`SessionRun` is one run's use of it, shared by every
+``Session`` is the protocol a store implements. ``SessionRun`` is one run's use of it, shared by every
 driver (sync, async, streaming, durable): it takes the session's lock for the whole run (when the session has one),
-loads the history, starts the run state, stores each completed step as the run goes (:meth:`SessionRun.checkpoint`,
+loads the history, starts the run state, stores each completed step as the run goes (``checkpoint``,
 called after every effect), and on the way out stores what completed — everything when the run finished or
 paused, the prompt and the finished tool steps when it failed — then releases the lock.
 """
@@ -58,8 +58,8 @@ class LockingSession(Session, Protocol):
 class SessionRun:
     """One run over an optional session. Use as ``with``/``async with``; the value is the run's state.
 
-    Without a session it only starts the run (``history`` as given). Driver contract: call :meth:`checkpoint`
-    (or :meth:`acheckpoint`) after each effect is answered, and :meth:`finish` (``afinish``) before handing the
+    Without a session it only starts the run (``history`` as given). Driver contract: call ``checkpoint``
+    (or ``acheckpoint``) after each effect is answered, and ``finish`` (``afinish``) before handing the
     final result out, so it is stored before anyone sees it.
     """
 

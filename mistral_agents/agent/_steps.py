@@ -64,7 +64,7 @@ class ListTools:
 @dataclass(frozen=True)
 class Approve:
     """Ask the approver about each call (all declared ``requires_approval=True``); answer with one
-    :data:`~.approvals.Verdict` per call, in order (:func:`.approvals.approve` / ``approve_async``)."""
+    ``Verdict`` per call, in order (``approve`` / ``approve_async``)."""
 
     calls: list[PreparedCall]
     step: int

@@ -1,8 +1,9 @@
 """Approvals: who decides whether a tool declared ``requires_approval=True`` may run, and paused runs.
 
 A call needing approval is decided, in order, by the ``approvals={tool_call_id: bool}`` a resumed run was given,
-then by the agent's ``approver``. With no approver, or an approver answering :data:`DEFER`, the run pauses:
-``result.pending`` lists the calls waiting for a decision, and ``agent.run(None, ..., approvals=...)`` resumes it.
+then by the agent's ``approver``. With no approver, or an approver answering
+[`DEFER`][mistral_agents.agent.DEFER], the run pauses: ``result.pending`` lists the calls waiting for a
+decision, and ``agent.run(None, ..., approvals=...)`` resumes it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ __all__ = ["DEFER", "Approver", "PendingCall", "Verdict", "approve", "approve_as
 
 
 class _Defer:
-    """The type of :data:`DEFER`."""
+    """The type of [`DEFER`][mistral_agents.agent.DEFER]."""
 
     _instance: _Defer | None = None
 
@@ -34,11 +35,11 @@ class _Defer:
         return "DEFER"
 
 
-#: An approver's answer meaning "not now": the run pauses with the call in ``result.pending``.
 DEFER: Final = _Defer()
+"""An approver's answer meaning "not now": the run pauses with the call in ``result.pending``."""
 
 #: Asked before a tool with ``requires_approval=True`` runs: True to allow it, False or a reason (str) to deny it,
-#: :data:`DEFER` to pause the run until someone decides (``approvals=`` on a later run).
+#: [`DEFER`][mistral_agents.agent.DEFER] to pause the run until someone decides (``approvals=`` on a later run).
 Approver = Callable[[PreparedCall], "bool | str | _Defer | Awaitable[bool | str | _Defer]"]
 
 #: A decision: True (run it), a reason or None (denied), or DEFER (pause).

@@ -60,7 +60,7 @@ class RunResult(Generic[OutputT]):
 
     # ------------------------------------------------------------------------------------------ JSON
     def to_json(self) -> str:
-        """The result as JSON: :meth:`from_json` gives back an equal result.
+        """The result as JSON: [`from_json`][mistral_agents.agent.RunResult.from_json] gives back an equal result.
 
         Messages and usage are kept exactly; each tool call keeps its id, name, arguments, content, error and
         timing, its ``result`` and ``args`` as JSON data; a tool's exception object is not kept (its text is, in
@@ -81,7 +81,8 @@ class RunResult(Generic[OutputT]):
 
     @classmethod
     def from_json(cls, text: str | bytes, output_type: type[Any] | None = None) -> RunResult[Any]:
-        """A result written by :meth:`to_json`; ``output_type`` (a pydantic model) rebuilds a structured output."""
+        """A result written by [`to_json`][mistral_agents.agent.RunResult.to_json]; ``output_type`` (a pydantic
+        model) rebuilds a structured output."""
         data = json.loads(text)
         if not isinstance(data, dict) or "messages" not in data:
             raise ValueError("not a RunResult written by RunResult.to_json()")

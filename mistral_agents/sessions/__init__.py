@@ -1,8 +1,8 @@
-"""Conversations that persist: the :class:`Session` protocol and its backends.
+"""Conversations that persist: the [`Session`][mistral_agents.sessions.Session] protocol and its backends.
 
-- :class:`SQLiteSession` (stdlib ``sqlite3``; the embedded default)
-- :class:`PostgresSession` (extra ``postgres``: psycopg 3 with a pool)
-- :class:`RedisSession` (extra ``redis``: redis-py, optional TTL)
+- [`SQLiteSession`][mistral_agents.sessions.SQLiteSession] (stdlib ``sqlite3``; the embedded default)
+- [`PostgresSession`][mistral_agents.sessions.PostgresSession] (extra ``postgres``: psycopg 3 with a pool)
+- [`RedisSession`][mistral_agents.sessions.RedisSession] (extra ``redis``: redis-py, optional TTL)
 
 ``agent.run(prompt, session=session)`` loads the conversation, and stores what the run adds. The Postgres and
 Redis backends are imported on first use, so this package never loads psycopg or redis by itself.

@@ -26,7 +26,7 @@ def encode(message: ChatMessage) -> str:
 
 
 def decode_rows(session_id: str, rows: Iterable[tuple[Any, str | bytes]]) -> list[ChatMessage]:
-    """Stored ``(position, text)`` rows as messages; a row that is not a message is a :class:`SessionDataError`."""
+    """Stored ``(position, text)`` rows as messages; a row that is not a message is a ``SessionDataError``."""
     messages = []
     for position, text in rows:
         try:
@@ -44,9 +44,9 @@ class SessionBase(ABC):
     """A session backend: the sync methods are the backend's; the async twins run them in a worker thread.
 
     ``lock()`` is held by the agent for a whole run: it waits up to ``lock_timeout`` seconds (None: forever, 0:
-    not at all) for another run on the same conversation, then raises :class:`SessionBusyError`. While held, a
-    heartbeat renews the lock's lease every ``lease / 3`` seconds, so the lock of a process that died expires
-    within ``lease`` seconds.
+    not at all) for another run on the same conversation, then raises
+    [`SessionBusyError`][mistral_agents.sessions.SessionBusyError]. While held, a heartbeat renews the lock's
+    lease every ``lease / 3`` seconds, so the lock of a process that died expires within ``lease`` seconds.
     """
 
     session_id: str
@@ -84,7 +84,7 @@ class SessionBase(ABC):
 
     @abstractmethod
     def _acquire(self) -> Any:
-        """Take the run lock (or raise :class:`SessionBusyError`); returns what ``_renew``/``_release`` need."""
+        """Take the run lock (or raise ``SessionBusyError``); returns what ``_renew``/``_release`` need."""
 
     @abstractmethod
     def _renew(self, held: Any) -> None:
@@ -109,7 +109,7 @@ class SessionBase(ABC):
 
     @asynccontextmanager
     async def alock(self) -> AsyncIterator[None]:
-        """:meth:`lock` for async runs (waiting happens in a worker thread)."""
+        """``lock`` for async runs (waiting happens in a worker thread)."""
         held = await asyncio.to_thread(self._acquire)
         beat = _Heartbeat(self.lease / 3, lambda: self._renew(held)) if self._leased else None
         try:

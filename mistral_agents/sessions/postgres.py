@@ -48,7 +48,7 @@ class PostgresSession(SessionBase):
     connections) or your own ``psycopg_pool.ConnectionPool``. A run holds one pooled connection for its lock,
     and briefly another to read and write: size the pool for twice your concurrent runs.
     ``table``: the table's name. ``lock_timeout``: how long a run waits for another run on the same conversation
-    before :class:`SessionBusyError` (None: forever; 0: not at all).
+    before [`SessionBusyError`][mistral_agents.sessions.SessionBusyError] (None: forever; 0: not at all).
     """
 
     _leased = False  # an advisory lock dies with its connection: no lease to renew

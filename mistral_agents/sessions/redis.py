@@ -35,7 +35,7 @@ class RedisSession(SessionBase):
     process and shared) or your own ``redis.Redis``. ``ttl`` (seconds or a ``timedelta``): the conversation
     expires that long after its last write (None: never). Keys are ``{prefix}{session_id}`` and
     ``{prefix}{session_id}:lock``. ``lock_timeout``: how long a run waits for another run on the same conversation
-    before :class:`SessionBusyError` (None: forever; 0: not at all).
+    before [`SessionBusyError`][mistral_agents.sessions.SessionBusyError] (None: forever; 0: not at all).
     """
 
     def __init__(

@@ -49,8 +49,9 @@ class SQLiteSession(SessionBase):
     this object, gone with it).
 
     ``lock_timeout``: how long a run waits for another run on the same conversation before
-    :class:`SessionBusyError` (None: forever; 0: not at all). ``lease``: how long a lock outlives a holder that
-    stopped renewing it (a crashed process on another machine sharing the file).
+    [`SessionBusyError`][mistral_agents.sessions.SessionBusyError] (None: forever; 0: not at all). ``lease``:
+    how long a lock outlives a holder that stopped renewing it (a crashed process on another machine sharing the
+    file).
     """
 
     def __init__(

@@ -3,7 +3,7 @@
     python examples/payment_status.py                # offline model, unless MISTRAL_API_KEY is set
     python examples/payment_status.py --interactive  # ask your own questions
 
-The bot itself (the data, the two tools and the agent) lives in ``mistral_agents/demo.py`` so that the installed
+The bot itself (the data, the two tools and the agent) lives in ``mistral_agents/demo/`` so that the installed
 ``mistral-agents demo`` command runs exactly this code. The heart of it:
 
     @tool

@@ -13,14 +13,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._wire import is_official_endpoint
 from .client import MistralClient
 from .exceptions import MistralException
 from .tools import Tool
 
-__all__ = ["OFFLINE_ENDPOINT", "ChosenClient", "CliError", "choose_client", "find_tools", "load_module"]
+if TYPE_CHECKING:
+    from .testing import Policy
+
+__all__ = ["OFFLINE_ENDPOINT", "ChosenClient", "CliError", "choose_client", "data_dir", "find_tools", "load_module"]
 
 #: The endpoint the in-process offline model pretends to live at (never contacted: the transport answers).
 OFFLINE_ENDPOINT = "http://offline.invalid"
@@ -39,14 +42,21 @@ class ChosenClient:
     offline: bool = False
 
 
-def choose_client(endpoint: str | None = None, *, api_key: str | None = None, max_retries: int = 5) -> ChosenClient:
+def choose_client(
+    endpoint: str | None = None,
+    *,
+    api_key: str | None = None,
+    max_retries: int = 5,
+    offline_policy: Policy | None = None,
+) -> ChosenClient:
     """The client the command line uses.
 
     - ``endpoint`` given: that server (a local server needs no key; the official endpoint needs one);
     - else ``MISTRAL_API_KEY`` set (or ``api_key`` given): the Mistral API;
-    - else the built-in offline model (`mistral_agents.testing`), in-process.
+    - else the built-in offline model (`mistral_agents.testing`), in-process, answering with
+      ``offline_policy`` (default: the demo's).
 
-    A missing key for the official endpoint is a `CliError`.
+    A missing key for the official endpoint, or an endpoint that is not a URL, is a `CliError`.
     """
     key = api_key if api_key is not None else os.environ.get("MISTRAL_API_KEY", "").strip() or None
     if endpoint and not key and is_official_endpoint(endpoint):
@@ -58,11 +68,12 @@ def choose_client(endpoint: str | None = None, *, api_key: str | None = None, ma
             return ChosenClient(MistralClient(api_key=key, endpoint=endpoint, max_retries=max_retries), endpoint)
         if key:
             return ChosenClient(MistralClient(api_key=key, max_retries=max_retries), "the Mistral API")
-    except MistralException as error:
+    except (MistralException, ValueError) as error:
         raise CliError(str(error)) from None
     from .testing import OfflineModel
 
-    client = MistralClient(endpoint=OFFLINE_ENDPOINT, max_retries=max_retries, transport=OfflineModel().transport())
+    model = OfflineModel(policy=offline_policy)
+    client = MistralClient(endpoint=OFFLINE_ENDPOINT, max_retries=max_retries, transport=model.transport())
     return ChosenClient(client, "the offline model", offline=True)
 
 
@@ -129,3 +140,15 @@ def find_tools(module: ModuleType) -> list[Tool[..., Any]]:
             f"no tools found in {module.__name__!r}: decorate functions with @tool (from mistral_agents import tool)"
         )
     return list(found.values())
+
+
+def data_dir() -> Path:
+    """Where the command line keeps its history and sessions: ``$MISTRAL_AGENTS_HOME``, else
+    ``$XDG_DATA_HOME/mistral-agents``, else ``~/.local/share/mistral-agents`` (created on first write).
+    """
+    home = os.environ.get("MISTRAL_AGENTS_HOME")
+    if home:
+        return Path(home).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "mistral-agents"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 
 from ._model import OfflineModel
@@ -48,17 +46,8 @@ def serve(argv: Sequence[str] | None = None) -> int:
 def _run(options: argparse.Namespace) -> int:
     model = OfflineModel(openai_compatible=options.openai_compatible, api_key=options.api_key)
     server = OfflineServer(model, host=options.host, port=options.port, verbose=options.verbose)
-    # Ctrl-C (or SIGTERM) only sets an event: the server stops from here, never from wherever an interrupt lands.
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with server:
-            print(f"Offline Mistral model listening on {server.url}  (Ctrl-C to stop)", flush=True)
-            while not stop.wait(0.5):
-                pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    print(f"Offline Mistral model listening on {server.url}  (Ctrl-C to stop)", flush=True)
+    server.serve_until_stopped()
     print("stopped", file=sys.stderr)
     return 0
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._catalog import embeddings_body, model_cards
-from ._demo import demo_policy
 from ._render import RenderOptions, render_reply
 from ._reply import Reply, as_reply
 from ._rules import RuleViolation, check_chat_request, check_embeddings_request, validation_error
@@ -54,7 +53,7 @@ def _redact(name: str, value: str) -> str:
 class OfflineModel:
     """A deterministic model speaking the Mistral wire protocol.
 
-    - ``OfflineModel()``: the built-in demo policy (see ``mistral_agents.testing._demo``).
+    - ``OfflineModel()``: the built-in demo policy (``mistral_agents.demo.policy``).
     - ``OfflineModel(script=[...])``: one reply per chat request, in order (a ``str`` is a text reply); when the
       script runs out, a 400 whose message says so.
     - ``OfflineModel(policy=fn)``: ``fn(request_body) -> Reply | str`` decides each chat reply.
@@ -79,7 +78,7 @@ class OfflineModel:
             raise ValueError("give either a script or a policy, not both")
         self._script: deque[Reply] | None = None if script is None else deque(as_reply(r) for r in script)
         self._scripted = 0 if script is None else len(self._script or ())
-        self._policy: Policy = policy or demo_policy
+        self._policy: Policy = policy or _demo_policy()
         self._api_key = api_key
         self.validate = validate
         self.openai_compatible = openai_compatible
@@ -91,7 +90,7 @@ class OfflineModel:
         self._requests: list[RecordedRequest] = []
 
     def __repr__(self) -> str:
-        mode = "script" if self._script is not None else "policy" if self._policy is not demo_policy else "demo"
+        mode = "script" if self._script is not None else "policy" if self._policy is not _demo_policy() else "demo"
         return f"OfflineModel(mode={mode!r}, openai_compatible={self.openai_compatible}, requests={len(self.requests)})"
 
     # --- recording -------------------------------------------------------------------------------------------
@@ -270,6 +269,13 @@ class OfflineModel:
                 },
             )
         return json_response(200, card)
+
+
+def _demo_policy() -> Policy:
+    """The built-in policy, which lives with the demo it was written for (imported on first use)."""
+    from ..demo.policy import demo_policy
+
+    return demo_policy
 
 
 def _method_not_allowed() -> WireResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -196,6 +197,21 @@ class OfflineServer:
         finally:
             self._serving = False
             self.close()
+
+    def serve_until_stopped(self) -> None:
+        """Serve from a background thread until Ctrl-C or SIGTERM, then close (call it from the main thread).
+
+        The signals only set an event: the server closes from here, never from wherever an interrupt lands.
+        """
+        stop = threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            with self:
+                while not stop.wait(0.5):
+                    pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop accepting, close open connections, and join every thread. Safe to call twice."""

@@ -72,7 +72,7 @@ def test_wheel_contents(wheel: Path) -> None:
     dist_info = f"mistral_agents-{__version__}.dist-info"
     assert "mistral_agents/py.typed" in names
     assert "mistral_agents/cli.py" in names
-    assert "mistral_agents/testing/_demo.py" in names  # the demo's offline model ships with the library
+    assert "mistral_agents/demo/policy.py" in names  # the demo's offline model ships with the library
     assert any(name.startswith(f"{dist_info}/licenses/LICENSE") for name in names)
     assert not [name for name in names if name.startswith(("tests/", "docs/", "examples/", "benchmarks/"))]
     metadata = zipfile.ZipFile(wheel).read(f"{dist_info}/METADATA").decode()

@@ -14,6 +14,8 @@ How it decides, for a chat request:
 3. ``response_format`` ``json_object`` / ``json_schema``: valid JSON (a minimal instance of the schema).
 4. Last message a tool result: a sentence per result of the latest assistant turn, e.g. ``{"status": "Paid"}``
    from ``retrieve_payment_status(transaction_id="T1001")`` → "The status of transaction T1001 is Paid."
+   ``canned_policy`` (the ``chat`` command's) reports each result as it is instead:
+   ``retrieve_payment_status`` returned: ``{"status": "Paid"}``.
 5. Otherwise a short deterministic answer that echoes the user.
 """
 
@@ -21,13 +23,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from ._reply import Reply
-from ._synth import instance_of
-from ._tokens import text_of
+from ..testing import Reply
+from ..testing._tokens import text_of
+from .synth import instance_of
 
-__all__ = ["demo_policy"]
+__all__ = ["canned_policy", "demo_policy"]
 
 GENERIC_WORDS = frozenset(
     {
@@ -68,6 +71,7 @@ SYNONYMS = {
     "weather": ("temperature", "forecast", "rain", "sunny"),
     "amount": ("much",),
 }
+PLAIN_RESULT_CHARS = 300  # a canned report quotes this much of a tool result
 ID_WORDS = frozenset({"id", "ids", "code", "number", "ref", "reference", "key", "sku", "uuid"})
 FREE_TEXT_WORDS = frozenset({"query", "question", "text", "prompt", "message", "input", "topic", "content"})
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -79,6 +83,19 @@ _PROPER_NOUN = re.compile(r"(?<![.!?]\s)(?<!^)(?<![.!?])\b[A-Z][a-z]+(?:\s[A-Z][
 
 def demo_policy(request: dict[str, Any]) -> Reply | str:
     """The built-in answer to a chat request (see the module docstring)."""
+    return _answer(request, _summary)
+
+
+def canned_policy(request: dict[str, Any]) -> Reply | str:
+    """The demo policy, but tool results are reported as they are (``get_weather returned: `{...}```).
+
+    For the ``chat`` command with the user's own tools: sentences made up from a result's keys read like a
+    real model's answer and are often nonsense; a plain report says what happened.
+    """
+    return _answer(request, _plain_summary)
+
+
+def _answer(request: dict[str, Any], summarise: Callable[[list[dict[str, Any]]], str]) -> Reply | str:
     messages: list[dict[str, Any]] = request["messages"]
     functions = [tool["function"] for tool in request.get("tools") or [] if isinstance(tool.get("function"), dict)]
     choice = request.get("tool_choice")
@@ -90,7 +107,7 @@ def demo_policy(request: dict[str, Any]) -> Reply | str:
             planned = _planned_calls(messages, functions, parallel)
             if planned is not None:
                 return planned
-    answer = _summary(messages) if messages[-1]["role"] == "tool" else _chat_answer(messages, functions)
+    answer = summarise(messages) if messages[-1]["role"] == "tool" else _chat_answer(messages, functions)
     return _formatted(answer, request.get("response_format"))
 
 
@@ -233,19 +250,43 @@ def _string_value(words: set[str], text: str) -> str | None:
 # --- what to say ----------------------------------------------------------------------------------------------
 
 
-def _summary(messages: list[dict[str, Any]]) -> str:
-    """One sentence per tool result of the latest assistant turn."""
+def _latest_results(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], dict[str, Any]]] | None:
+    """``(tool name, its call's function, the tool message)`` for each result of the latest tool-call turn."""
     starts = [i for i, m in enumerate(messages) if m["role"] == "assistant" and m.get("tool_calls")]
     if not starts:
-        return "I have no tool call to report on."
+        return None
     start = starts[-1]
     calls = {call.get("id"): call.get("function") or {} for call in messages[start]["tool_calls"]}
-    sentences = []
+    results = []
     for message in messages[start + 1 :]:
         function = calls.get(message.get("tool_call_id"), {})
-        name = function.get("name") or message.get("name") or "the tool"
-        sentences.append(_result_sentence(name, _parse(function.get("arguments")), _parse(message.get("content"))))
-    return " ".join(sentences)
+        results.append((function.get("name") or message.get("name") or "the tool", function, message))
+    return results
+
+
+def _summary(messages: list[dict[str, Any]]) -> str:
+    """One sentence per tool result of the latest assistant turn."""
+    results = _latest_results(messages)
+    if results is None:
+        return "I have no tool call to report on."
+    return " ".join(
+        _result_sentence(name, _parse(function.get("arguments")), _parse(message.get("content")))
+        for name, function, message in results
+    )
+
+
+def _plain_summary(messages: list[dict[str, Any]]) -> str:
+    """One line per tool result of the latest assistant turn, as the tool returned it."""
+    results = _latest_results(messages)
+    if results is None:
+        return "I have no tool call to report on."
+    lines = []
+    for name, _, message in results:
+        content = text_of(message.get("content"))
+        if len(content) > PLAIN_RESULT_CHARS:
+            content = f"{content[:PLAIN_RESULT_CHARS]}… ({len(content)} characters)"
+        lines.append(f"`{name}` returned: `{content}`")
+    return "\n".join(lines)
 
 
 def _parse(value: Any) -> Any:

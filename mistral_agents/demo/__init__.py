@@ -10,10 +10,10 @@ import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from ._cli_support import choose_client
-from .agent import Agent, FinalResult, ToolCallEvent, ToolResultEvent
-from .client import MistralClient
-from .tools import tool
+from .._cli_support import choose_client
+from ..agent import Agent, FinalResult, ToolCallEvent, ToolResultEvent
+from ..client import MistralClient
+from ..tools import tool
 
 PAYMENTS: dict[str, dict[str, Any]] = {
     "T1001": {"customer_id": "C001", "amount": 125.50, "date": "2021-10-05", "status": "Paid"},
@@ -67,13 +67,17 @@ def build_agent(client: MistralClient, model: str = "mistral-large-latest") -> A
     )
 
 
-def converse(agent: Agent[str], prompts: Iterable[str], out: TextIO | None = None) -> list[str]:
-    """Run each prompt as a turn of one conversation, printing tool calls as they happen; returns the answers."""
+def converse(agent: Agent[str], prompts: Iterable[str], out: TextIO | None = None, *, echo: bool = True) -> list[str]:
+    """Run each prompt as a turn of one conversation, printing tool calls as they happen; returns the answers.
+
+    ``echo`` prints each prompt first (a scripted conversation); typed prompts are on the screen already.
+    """
     out = out or sys.stdout  # looked up per call: sys.stdout may be replaced (pytest, notebooks)
     history = None
     answers: list[str] = []
     for prompt in prompts:
-        print(f"\nCustomer: {prompt}", file=out)
+        if echo:
+            print(f"\nCustomer: {prompt}", file=out)
         for event in agent.run_stream(prompt, history=history):
             if isinstance(event, ToolCallEvent):
                 print(f"  -> {event.name}({event.arguments})", file=out)
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     client = chosen.client
     print(f"Payment-status support bot, on {chosen.where}.")
     with client, build_agent(client) as agent:
-        converse(agent, _typed_prompts() if interactive else SCRIPT)
+        converse(agent, _typed_prompts() if interactive else SCRIPT, echo=not interactive)
     return 0
 
 

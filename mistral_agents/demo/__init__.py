@@ -42,8 +42,7 @@ def retrieve_payment_status(transaction_id: str) -> dict[str, str]:
     Args:
         transaction_id: The transaction id.
     """
-    payment = PAYMENTS.get(transaction_id.strip().upper())
-    return {"status": payment["status"]} if payment else {"error": f"transaction id {transaction_id} not found"}
+    return _payment_field(transaction_id, "status")
 
 
 @tool
@@ -53,8 +52,12 @@ def retrieve_payment_date(transaction_id: str) -> dict[str, str]:
     Args:
         transaction_id: The transaction id.
     """
+    return _payment_field(transaction_id, "date")
+
+
+def _payment_field(transaction_id: str, name: str) -> dict[str, str]:
     payment = PAYMENTS.get(transaction_id.strip().upper())
-    return {"date": payment["date"]} if payment else {"error": f"transaction id {transaction_id} not found"}
+    return {name: payment[name]} if payment else {"error": f"transaction id {transaction_id} not found"}
 
 
 def build_agent(client: MistralClient, model: str = "mistral-large-latest") -> Agent[str]:

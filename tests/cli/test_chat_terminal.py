@@ -92,6 +92,11 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False, timeout=30)
 
 
+def _prompt_last(screen: str) -> bool:
+    """The session waits for input: its last line is an empty prompt."""
+    return screen.rstrip().splitlines()[-1].endswith("you>")
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -145,8 +150,8 @@ def test_history_ctrl_c_and_markdown_in_a_real_terminal(
     # Markdown is rendered: no ** or backticks, a table drawn, not printed as |---|.
     terminal.type("show me markdown")
     terminal.keys("Enter")
-    screen = terminal.wait_for(lambda s: "Here is bold, code and a table:" in s, "the rendered answer")
-    screen = terminal.wait_for(lambda s: "Paris" in s, "the table")
+    screen = terminal.wait_for(lambda s: "Paris" in s and _prompt_last(s), "the whole answer, then a prompt")
+    assert "Here is bold, code and a table:" in screen
     assert "**" not in screen and "`" not in screen and "|---|" not in screen
     assert any("Paris" in line and "sunny" in line and "|" not in line for line in screen.splitlines())
 
@@ -163,7 +168,7 @@ def test_history_ctrl_c_and_markdown_in_a_real_terminal(
     terminal.wait_for(lambda s: (tmp_path / "started").exists() and "wait_for_release" in s, "the tool call")
     terminal.keys("C-c")
     terminal.wait_for(lambda s: "cancelled" in s, "the cancellation")
-    terminal.wait_for(lambda s: s.rstrip().splitlines()[-1].endswith("you>"), "a new prompt")
+    terminal.wait_for(_prompt_last, "a new prompt")
 
     terminal.type("hello")
     terminal.keys("Enter")

@@ -273,17 +273,25 @@ async def test_calls_over_the_per_step_cap_are_refused_not_run(h: Harness) -> No
 
 
 async def test_a_timeout_counts_from_when_the_tool_starts_not_while_it_waits_for_a_worker(h: Harness) -> None:
-    @tool(timeout=0.5)
+    runs: dict[int, tuple[float, float]] = {}
+
+    @tool(timeout=1.0)
     def work(n: int) -> int:
-        """Takes 0.3 s of its 0.5 s budget."""
-        time.sleep(0.3)
+        """Takes 0.6 s of its 1 s budget."""
+        started = time.perf_counter()
+        time.sleep(0.6)
+        runs[n] = (started, time.perf_counter())
         return n
 
     model = OfflineModel(script=[Reply.tool_calls([("work", {"n": 1}), ("work", {"n": 2})]), "ok"])
-    agent = h.agent(model, [work], max_concurrency=1)  # the second call waits 0.3 s for the only worker
+    agent = h.agent(model, [work], max_concurrency=1)  # the second call waits for the only worker
 
     result = await h.run(agent, "go")
 
+    # Queued behind the first call, the second finished more than 1 s after the first started, yet did not time
+    # out: its clock started when it did.
     assert [(c.ok, c.result) for c in result.tool_calls] == [(True, 1), (True, 2)]
-    assert all(0.25 < c.duration < 0.45 for c in result.tool_calls)  # the queueing is not the tool's time
+    assert runs[2][0] >= runs[1][1]  # one after the other (one worker)
+    second = result.tool_calls[1]
+    assert second.duration < runs[2][1] - runs[1][0]  # the queueing is not the tool's time
     assert model.rejections == []

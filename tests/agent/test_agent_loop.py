@@ -42,32 +42,41 @@ async def test_a_single_tool_call_then_the_final_answer(h: Harness) -> None:
     assert model.rejections == []
 
 
-def sleepers(kind: str) -> list[Any]:
+def sleepers(kind: str, spans: list[tuple[float, float]]) -> list[Any]:
+    """Two slow tools that record when they ran (start, end) in ``spans``."""
     if kind == "async":
 
         @tool
         async def first(n: int) -> int:
             """Slow async work."""
-            await asyncio.sleep(0.5)
+            started = time.perf_counter()
+            await asyncio.sleep(0.3)
+            spans.append((started, time.perf_counter()))
             return n
 
         @tool
         async def second(n: int) -> int:
             """Slow async work."""
-            await asyncio.sleep(0.5)
+            started = time.perf_counter()
+            await asyncio.sleep(0.3)
+            spans.append((started, time.perf_counter()))
             return n * 10
     else:
 
         @tool
         def first(n: int) -> int:
             """Slow blocking work."""
-            time.sleep(0.5)
+            started = time.perf_counter()
+            time.sleep(0.3)
+            spans.append((started, time.perf_counter()))
             return n
 
         @tool
         def second(n: int) -> int:
             """Slow blocking work."""
-            time.sleep(0.5)
+            started = time.perf_counter()
+            time.sleep(0.3)
+            spans.append((started, time.perf_counter()))
             return n * 10
 
     return [first, second]
@@ -76,13 +85,12 @@ def sleepers(kind: str) -> list[Any]:
 @pytest.mark.parametrize("tool_kind", ["async", "sync"])
 async def test_parallel_calls_run_concurrently(h: Harness, tool_kind: str) -> None:
     model = OfflineModel(script=[Reply.tool_calls([("first", {"n": 1}), ("second", {"n": 2})]), "done"])
-    agent = h.agent(model, sleepers(tool_kind))
+    spans: list[tuple[float, float]] = []
+    agent = h.agent(model, sleepers(tool_kind, spans))
 
-    started = time.perf_counter()
     result = await h.run(agent, "go")
-    elapsed = time.perf_counter() - started
 
-    assert elapsed < 0.9, f"two 0.5 s tools took {elapsed:.2f} s: they did not run concurrently"
+    assert max(start for start, _ in spans) < min(end for _, end in spans), f"the calls did not overlap: {spans}"
     assert [(c.name, c.result) for c in result.tool_calls] == [("first", 1), ("second", 20)]
     assert model.rejections == []
 

@@ -18,6 +18,7 @@ from ._cli_terminal import LineReader, Style, TurnPrinter, closing_events
 
 if TYPE_CHECKING:
     from .agent import Agent
+    from .sessions import Session
     from .tools import Tool
 
 __all__ = ["DEFAULT_MODEL", "configure", "run"]
@@ -65,15 +66,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print one JSON object per answer: output, tool_calls, usage, steps"
     )
     parser.add_argument("--verbose", action="store_true", help="show tool results in full")
+    parser.add_argument(
+        "--session", default=None, metavar="NAME", help="keep the conversation under NAME (continued next time)"
+    )
+    parser.add_argument(
+        "--continue", dest="resume", action="store_true", help="continue the last conversation kept with --session"
+    )
     parser.add_argument("--max-retries", type=int, default=2, help="retries of failed requests (default: 2)")
 
 
 @dataclass
 class Conversation:
-    """The messages so far (the next turn's history)."""
+    """The messages so far (the next turn's history), or the session that keeps them."""
 
+    session: Session | None = None
     history: list[Any] | None = None
     turns: int = field(default=0)
+
+    def forget(self) -> None:
+        self.history = None
+        if self.session is not None:
+            self.session.clear()
 
 
 def run(options: argparse.Namespace) -> int:
@@ -99,11 +112,40 @@ def run(options: argparse.Namespace) -> int:
         agent: Agent[str] = Agent(options.model, tools, client=chosen.client, system_prompt=options.system, **params)
     except ValueError as error:
         raise CliError(str(error)) from None
+    conversation = Conversation(session=_open_session(options))
     with chosen.client, agent:
         if prompt is not None:
-            _turn(agent, prompt, Conversation(), options, where=chosen.where, raise_errors=True)
+            _turn(agent, prompt, conversation, options, where=chosen.where, raise_errors=True)
             return 0
-        return _session(agent, options, where=chosen.where, tool_names=[t.name for t in tools])
+        return _session(agent, conversation, options, where=chosen.where, tool_names=[t.name for t in tools])
+
+
+LAST_SESSION_FILE = "last-session"
+
+
+def _open_session(options: argparse.Namespace) -> Session | None:
+    """The SQLite session ``--session NAME`` (or ``--continue``: the last one) names, in the data directory."""
+    name = options.session
+    home = data_dir()
+    if name is None and options.resume:
+        try:
+            name = (home / LAST_SESSION_FILE).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            name = None
+        if name is None:
+            raise CliError("no conversation to continue: start one with --session NAME")
+    if name is None:
+        return None
+    if not name.strip():
+        raise CliError("--session needs a name, e.g. --session support")
+    from .sessions import SQLiteSession
+
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / LAST_SESSION_FILE).write_text(name + "\n", encoding="utf-8")
+        return SQLiteSession(name, str(home / "sessions.db"))
+    except OSError as error:
+        raise CliError(f"cannot keep conversations in {home}: {error}") from None
 
 
 def _question(options: argparse.Namespace) -> str | None:
@@ -146,13 +188,17 @@ def _tools(options: argparse.Namespace) -> list[Tool[..., Any]]:
     return tools
 
 
-def _session(agent: Agent[str], options: argparse.Namespace, *, where: str, tool_names: list[str]) -> int:
+def _session(
+    agent: Agent[str], conversation: Conversation, options: argparse.Namespace, *, where: str, tool_names: list[str]
+) -> int:
     style = Style(sys.stdout)
     reader = LineReader(data_dir() / "history", style)
     tools = f" · tools: {', '.join(tool_names)}" if tool_names else ""
     if not options.json:
         print(style.dim(f"{options.model} on {where}{tools} · /help"))
-    conversation = Conversation()
+        if conversation.session is not None:
+            kept = len(conversation.session.get_messages())
+            print(style.dim(f"conversation {conversation.session.session_id!r}: {kept} messages kept so far"))
     try:
         while True:
             entry = reader.read()
@@ -161,7 +207,7 @@ def _session(agent: Agent[str], options: argparse.Namespace, *, where: str, tool
             if entry == "/help":
                 print(style.dim(HELP))
             elif entry == "/new":
-                conversation = Conversation()
+                conversation.forget()
                 print(style.dim("(a new conversation)"))
             else:
                 _turn(agent, entry, conversation, options, where=where, raise_errors=False)
@@ -184,7 +230,8 @@ def _turn(
     """One question, answered and shown; the conversation grows only when the turn completes."""
     printer = TurnPrinter(sys.stdout, sys.stdout if sys.stdout.isatty() else sys.stderr, verbose=options.verbose)
     try:
-        with closing_events(agent.run_stream(prompt, history=conversation.history)) as events:
+        run = agent.run_stream(prompt, history=conversation.history, session=conversation.session)
+        with closing_events(run) as events:
             for event in events:
                 if not options.json:
                     printer.show(event)
@@ -192,13 +239,14 @@ def _turn(
                 if result is not None:
                     if options.json:
                         print(json.dumps(result_json(result), ensure_ascii=False), flush=True)
-                    conversation.history = list(result.messages)
+                    if conversation.session is None:
+                        conversation.history = list(result.messages)
                     conversation.turns += 1
     except KeyboardInterrupt:
         if raise_errors:
             raise
         printer.finish_text()
-        printer.info("(cancelled; the conversation goes on from before this question)")
+        printer.info("(cancelled; the conversation goes on)")
     except Exception as error:
         message = describe_error(error, where)
         if message is None:

@@ -105,10 +105,12 @@ MARKDOWN = "Here is **bold**, `code` and a table:\n\n| city | sky |\n|---|---|\n
 
 
 def policy(request: dict[str, Any]) -> Reply | str:
-    """The chat command's offline policy, plus a Markdown answer to "show me markdown"."""
+    """The chat command's offline policy, plus a Markdown answer to "show me markdown" and a greeting."""
     last = request["messages"][-1]
     if last["role"] == "user" and last["content"] == "show me markdown":
         return MARKDOWN
+    if last["role"] == "user" and last["content"] == "hello":
+        return "Hello! How can I help you today?"
     return canned_policy(request)
 
 
@@ -135,8 +137,9 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     return {**env, "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
 
 
-def _chat(tmux: Tmux, tmp_path: Path, url: str) -> None:
+def _chat(tmux: Tmux, tmp_path: Path, url: str, *options: str) -> None:
     command = [sys.executable, "-m", "mistral_agents.cli", "chat", "--tools", "slow_tools.py", "--endpoint", url]
+    command += options
     tmux.start(command, _environment(tmp_path))
     tmux.wait_for(lambda screen: "you>" in screen, "the prompt")
 
@@ -184,3 +187,21 @@ def test_history_ctrl_c_and_markdown_in_a_real_terminal(
     terminal.keys("C-d")
     terminal.wait_for(lambda s: "[exited]" in s, "the exit")
     assert "hello" in (tmp_path / "home" / "history").read_text()
+
+
+def test_ctrl_c_mid_turn_keeps_a_named_session_usable(
+    terminal: Tmux, tmp_path: Path, server: tuple[OfflineModel, OfflineServer]
+) -> None:
+    model, running = server
+    _chat(terminal, tmp_path, running.url, "--session", "support")
+    terminal.type("Please wait for the release of T1")
+    terminal.keys("Enter")
+    terminal.wait_for(lambda s: (tmp_path / "started").exists() and "wait_for_release" in s, "the tool call")
+    terminal.keys("C-c")
+    terminal.wait_for(lambda s: "cancelled" in s and _prompt_last(s), "the cancellation, then a prompt")
+    terminal.type("hello")
+    terminal.keys("Enter")
+    screen = terminal.wait_for(lambda s: "Hello! How can I help you today?" in s, "an answer after the cancelled turn")
+    assert "error" not in screen
+    assert model.rejections == []  # what the session kept of the cancelled turn is a valid transcript
+    assert model.chat_requests[-1]["messages"][0]["content"] == "Please wait for the release of T1"

@@ -461,3 +461,35 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     process.stderr.close()
     assert process.wait(timeout=60) == 141
     assert stderr == ""
+
+
+def test_a_named_session_continues_in_the_next_command(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = OfflineModel()
+    with model.server() as server:
+        assert run(capsys, "chat", "--endpoint", server.url, "--session", "work", "hello")[0] == 0
+        assert run(capsys, "chat", "--endpoint", server.url, "--continue", "thanks")[0] == 0
+        assert run(capsys, "chat", "--endpoint", server.url, "fresh start")[0] == 0  # no --session: no memory
+    contents = [[m["content"] for m in request["messages"]] for request in model.chat_requests]
+    assert contents == [
+        ["hello"],
+        ["hello", "Hello! How can I help you today?", "thanks"],
+        ["fresh start"],
+    ]
+    assert (home / "sessions.db").is_file()
+
+
+def test_an_interactive_session_says_what_it_kept(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "chat", "--session", "notes", "hello")
+    typed(monkeypatch, "thanks")
+    code, out, _ = run(capsys, "chat", "--continue")
+    assert code == 0
+    assert "conversation 'notes': 2 messages kept so far" in out
+    assert "You're welcome!" in out
+
+
+def test_continue_without_an_earlier_session(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        error_line(capsys, "chat", "--continue", "hi") == "no conversation to continue: start one with --session NAME"
+    )

@@ -13,7 +13,7 @@ Not instrumented, none of this runs: the drivers only test ``observer is not Non
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -29,10 +29,10 @@ __all__ = [
     "ModelCallObserver",
     "RunObserver",
     "RunStart",
+    "Watching",
     "awatch_stream",
     "instrumentation_for",
     "watch_stream",
-    "watching",
 ]
 
 T = TypeVar("T")
@@ -110,15 +110,24 @@ def instrumentation_for(instrument: Any) -> Instrumentation | Literal[False] | N
     raise TypeError("instrument must be True, False, None or an OpenTelemetrySettings")
 
 
-@contextmanager
-def watching(call: ModelCallObserver) -> Iterator[None]:
-    """``call`` active, and told of every retried attempt, for the duration of the block."""
-    token = attempt_listener.set(call.retrying)
-    try:
-        with call.active():
-            yield
-    finally:
-        attempt_listener.reset(token)
+class Watching:
+    """``call`` active, and told of every retried attempt, while the block runs."""
+
+    __slots__ = ("_active", "_call", "_token")
+
+    def __init__(self, call: ModelCallObserver) -> None:
+        self._call = call
+
+    def __enter__(self) -> None:
+        self._token = attempt_listener.set(self._call.retrying)
+        self._active = self._call.active()
+        self._active.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            self._active.__exit__(*exc_info)
+        finally:
+            attempt_listener.reset(self._token)
 
 
 _END: Any = object()
@@ -126,7 +135,7 @@ _END: Any = object()
 
 def watch_stream(chunks: Iterator[T], call: ModelCallObserver) -> Iterator[T]:
     """``chunks``, with ``call`` watching while the first one is fetched (the request is sent, and retried, then)."""
-    with watching(call):
+    with Watching(call):
         first = next(chunks, _END)
     if first is _END:
         return
@@ -137,7 +146,7 @@ def watch_stream(chunks: Iterator[T], call: ModelCallObserver) -> Iterator[T]:
 async def awatch_stream(chunks: AsyncIterator[T], call: ModelCallObserver) -> AsyncIterator[T]:
     """The async twin of ``watch_stream``."""
     try:
-        with watching(call):
+        with Watching(call):
             first = await anext(chunks, _END)
         if first is _END:
             return

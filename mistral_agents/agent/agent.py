@@ -280,7 +280,7 @@ class Agent(Generic[OutputT]):
                     elif watch is None:
                         answer = client.chat(**effect.request)
                     else:
-                        with _observe.watching(watch):
+                        with _observe.Watching(watch):
                             answer = client.chat(**effect.request)
                     if watch is not None:
                         watch.end(answer)
@@ -348,7 +348,7 @@ class Agent(Generic[OutputT]):
                     elif watch is None:
                         answer = await client.chat(**effect.request)
                     else:
-                        with _observe.watching(watch):
+                        with _observe.Watching(watch):
                             answer = await client.chat(**effect.request)
                     if watch is not None:
                         watch.end(answer)

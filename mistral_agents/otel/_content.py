@@ -47,13 +47,13 @@ def output_messages(response: ChatCompletionResponse) -> str:
             {
                 "role": "assistant",
                 "parts": _content_parts(wire.get("content")) + _tool_call_parts(wire.get("tool_calls")),
-                "finish_reason": _finish_reason(choice.finish_reason),
+                "finish_reason": finish_reason(choice.finish_reason),
             }
         )
     return to_json(out)
 
 
-def final_output(output: Any, finish_reason: str | None) -> str:
+def final_output(output: Any, reason: str | None) -> str:
     """``gen_ai.output.messages`` of a run: its final answer (text, or the ``output_type`` instance as JSON)."""
     content = output.model_dump_json() if hasattr(output, "model_dump_json") else str(output)
     return to_json(
@@ -61,13 +61,13 @@ def final_output(output: Any, finish_reason: str | None) -> str:
             {
                 "role": "assistant",
                 "parts": [{"type": "text", "content": content}],
-                "finish_reason": finish_reason or "stop",
+                "finish_reason": reason or "stop",
             }
         ]
     )
 
 
-def _finish_reason(reason: Any) -> str:
+def finish_reason(reason: Any) -> str:
     return "" if reason is None else str(getattr(reason, "value", reason))
 
 

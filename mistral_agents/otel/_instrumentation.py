@@ -9,8 +9,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -122,6 +121,22 @@ def _request_attributes(request: Mapping[str, Any]) -> dict[str, Any]:
     return attributes
 
 
+class _Active:
+    """Makes a span current in this thread or task while entered."""
+
+    __slots__ = ("context", "token")
+
+    def __init__(self, span: trace.Span) -> None:
+        self.context = trace.set_span_in_context(span)
+        self.token: object = None
+
+    def __enter__(self) -> None:
+        self.token = otel_context.attach(self.context)
+
+    def __exit__(self, *exc_info: object) -> None:
+        otel_context.detach(self.token)  # type: ignore[arg-type]
+
+
 class RunObservation:
     """One run: its ``invoke_agent`` span, the model call in flight, and the tool calls running."""
 
@@ -129,15 +144,26 @@ class RunObservation:
         self.otel = otel
         self.stream = run.stream
         self.model = str(run.request.get("model", ""))
-        self.common: dict[str, Any] = {"gen_ai.provider.name": PROVIDER, **otel.server(run.endpoint)}
-        if run.conversation_id is not None:
-            self.common["gen_ai.conversation.id"] = run.conversation_id
-        attributes = {
-            "gen_ai.operation.name": "invoke_agent",
-            **self.common,
+        server = otel.server(run.endpoint)
+        #: What every model call of the run has in common (the agent's request differs by messages only).
+        self.metric_attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": PROVIDER,
             "gen_ai.request.model": self.model,
-            **_request_attributes(run.request),
+            **server,
         }
+        request_attributes = _request_attributes(run.request)
+        self.chat_attributes = {**self.metric_attributes, **request_attributes}
+        if run.stream:
+            self.chat_attributes["gen_ai.request.stream"] = True
+        attributes = {
+            **self.metric_attributes,
+            "gen_ai.operation.name": "invoke_agent",
+            **request_attributes,
+        }
+        if run.conversation_id is not None:
+            self.chat_attributes["gen_ai.conversation.id"] = run.conversation_id
+            attributes["gen_ai.conversation.id"] = run.conversation_id
         if run.agent_name:
             attributes["gen_ai.agent.name"] = run.agent_name
         name = f"invoke_agent {run.agent_name}" if run.agent_name else "invoke_agent"
@@ -170,18 +196,13 @@ class RunObservation:
             f"execute_tool {name}", self.context, SpanKind.INTERNAL, attributes, start_time=start
         )
 
-    @contextmanager
-    def tool_running(self, call: PreparedCall) -> Iterator[None]:
+    def tool_running(self, call: PreparedCall) -> _Active:
         start = time.time_ns()
         span = self._tool_span(call.tool_call_id, call.name, start, call.tool.description)
         if self.otel.capture:
             span.set_attribute("gen_ai.tool.call.arguments", call.arguments)
         self.running[call.tool_call_id] = (span, start)
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            yield
-        finally:
-            otel_context.detach(token)
+        return _Active(span)
 
     def _tool_finished(self, outcome: ToolOutcome) -> None:
         found = self.running.pop(outcome.tool_call_id, None)
@@ -250,35 +271,23 @@ class ModelCallObservation:
 
     def __init__(self, run: RunObservation, request: Mapping[str, Any]) -> None:
         self.run = run
-        self.model = str(request.get("model", run.model))
-        attributes = {
-            "gen_ai.operation.name": "chat",
-            **run.common,
-            "gen_ai.request.model": self.model,
-            **_request_attributes(request),
-        }
-        if run.stream:
-            attributes["gen_ai.request.stream"] = True
-        self.span = run.otel.tracer.start_span(f"chat {self.model}", run.context, SpanKind.CLIENT, attributes)
-        if run.otel.capture:
+        otel = run.otel
+        self.span = otel.tracer.start_span(f"chat {run.model}", run.context, SpanKind.CLIENT, run.chat_attributes)
+        if otel.capture:
             self.span.set_attribute("gen_ai.input.messages", _content.input_messages(request.get("messages") or ()))
-        self.context = trace.set_span_in_context(self.span)
         self.started = time.perf_counter()
         self.first_chunk: float | None = None
         self.resends = 0
-        self._token: object | None = None
+        self._active = _Active(self.span)
 
     def active(self) -> ModelCallObservation:
         return self
 
-    def __enter__(self) -> ModelCallObservation:
-        self._token = otel_context.attach(self.context)
-        return self
+    def __enter__(self) -> None:
+        self._active.__enter__()
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._token is not None:
-            otel_context.detach(self._token)  # type: ignore[arg-type]
-            self._token = None
+        self._active.__exit__()
         if self.run.stream and self.first_chunk is None:
             self.first_chunk = time.perf_counter() - self.started
 
@@ -290,39 +299,38 @@ class ModelCallObservation:
         )
 
     def _metric_attributes(self, response_model: str | None) -> dict[str, Any]:
-        attributes = {"gen_ai.operation.name": "chat", **self.run.common, "gen_ai.request.model": self.model}
-        attributes.pop("gen_ai.conversation.id", None)  # high cardinality: spans only
+        attributes = self.run.metric_attributes
         if response_model:
-            attributes["gen_ai.response.model"] = response_model
+            attributes = {**attributes, "gen_ai.response.model": response_model}
         return attributes
 
     def end(self, response: ChatCompletionResponse) -> None:
-        span, otel = self.span, self.run.otel
-        self.run.call = None
+        span, run, otel = self.span, self.run, self.run.otel
+        run.call = None
         duration = time.perf_counter() - self.started
-        if response.model:
-            span.set_attribute("gen_ai.response.model", response.model)
-            self.run.response_model = response.model
-        if response.id:
-            span.set_attribute("gen_ai.response.id", response.id)
-        span.set_attribute(
-            "gen_ai.response.finish_reasons",
-            [_content._finish_reason(choice.finish_reason) for choice in response.choices],
-        )
         usage = response.usage
-        span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens or 0)
-        span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens or 0)
+        input_tokens, output_tokens = usage.prompt_tokens or 0, usage.completion_tokens or 0
+        attributes: dict[str, Any] = {
+            "gen_ai.response.finish_reasons": [_content.finish_reason(c.finish_reason) for c in response.choices],
+            "gen_ai.usage.input_tokens": input_tokens,
+            "gen_ai.usage.output_tokens": output_tokens,
+        }
+        if response.model:
+            attributes["gen_ai.response.model"] = run.response_model = response.model
+        if response.id:
+            attributes["gen_ai.response.id"] = response.id
         if self.resends:
-            span.set_attribute("http.request.resend_count", self.resends)
+            attributes["http.request.resend_count"] = self.resends
         if self.first_chunk is not None:
-            span.set_attribute("gen_ai.response.time_to_first_chunk", self.first_chunk)
+            attributes["gen_ai.response.time_to_first_chunk"] = self.first_chunk
         if otel.capture:
-            span.set_attribute("gen_ai.output.messages", _content.output_messages(response))
+            attributes["gen_ai.output.messages"] = _content.output_messages(response)
+        span.set_attributes(attributes)
         span.end()
-        attributes = self._metric_attributes(response.model or None)
-        otel.duration.record(duration, attributes)
-        otel.tokens.record(usage.prompt_tokens or 0, {**attributes, "gen_ai.token.type": "input"})
-        otel.tokens.record(usage.completion_tokens or 0, {**attributes, "gen_ai.token.type": "output"})
+        metric = self._metric_attributes(response.model or None)
+        otel.duration.record(duration, metric)
+        otel.tokens.record(input_tokens, {**metric, "gen_ai.token.type": "input"})
+        otel.tokens.record(output_tokens, {**metric, "gen_ai.token.type": "output"})
 
     def fail(self, error: BaseException) -> None:
         self.run.call = None
@@ -336,6 +344,6 @@ class ModelCallObservation:
             kind = error_type(error)
             span.set_attribute("error.type", kind)
             span.set_status(Status(StatusCode.ERROR, self.run._description(error)))
-            attributes["error.type"] = kind
+            attributes = {**attributes, "error.type": kind}
         span.end()
         self.run.otel.duration.record(duration, attributes)

@@ -2,9 +2,9 @@
 
     python examples/tracing_hooks.py
 
-``AgentHooks`` is the seam for OpenTelemetry: replace the ``print`` calls with
-``tracer.start_span(...)`` / ``span.end()`` (keeping spans in a dict keyed by step or tool-call id).
-No tracing package is needed by mistral-agents itself.
+``AgentHooks`` see every model call and tool call with no tracing package at all: for logs, counters or audits.
+For OpenTelemetry spans by the GenAI conventions, use ``Agent(..., instrument=True)`` instead: see
+``examples/otel_console.py`` and ``docs/observability.md``.
 """
 
 from __future__ import annotations

@@ -294,17 +294,20 @@ async def test_a_stream_is_traced_and_its_chat_span_ends_with_the_stream(h: Harn
     assert chat.attributes["gen_ai.usage.output_tokens"] > 0
 
 
-def test_a_stream_the_caller_stops_reading_still_ends_its_spans(telemetry: Telemetry) -> None:
-    harness = Harness("sync")
+async def test_a_stream_the_caller_stops_reading_still_ends_its_spans(h: Harness, telemetry: Telemetry) -> None:
     model = OfflineModel(script=[Reply.text("one two three four five six")])
-    agent = harness.agent(model, (), instrument=telemetry.settings())
-    stream = agent.run_stream("count")
-    assert isinstance(next(stream), TextDelta)
-    stream.close()  # type: ignore[attr-defined]
+    agent = h.agent(model, (), instrument=telemetry.settings())
+    if h.mode == "sync":
+        stream = agent.run_stream("count")
+        assert isinstance(next(stream), TextDelta)
+        stream.close()  # type: ignore[attr-defined]
+    else:
+        astream = agent.arun_stream("count")
+        assert isinstance(await anext(astream), TextDelta)
+        await astream.aclose()  # type: ignore[attr-defined]
     (chat,) = telemetry.named("chat")
     (run,) = telemetry.named("invoke_agent")
     assert run.status.status_code is StatusCode.UNSET and chat.status.status_code is StatusCode.UNSET
-    agent.close()
 
 
 async def test_content_is_not_recorded_unless_asked(h: Harness, telemetry: Telemetry) -> None:

@@ -243,7 +243,7 @@ class Agent(Generic[OutputT]):
 
     def _drive(self, run: SessionRun, state: _steps.RunState, stream: bool) -> Generator[AgentEvent, None, None]:
         client, hooks = self._sync_client(), self._hooks
-        observer = self._observer(state, client.endpoint, stream)
+        observer = self._observer(run, client.endpoint, stream)
         loop = _steps.drive(self._plan, state)
         answer: Any = None
         stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
@@ -311,7 +311,7 @@ class Agent(Generic[OutputT]):
 
     async def _adrive(self, run: SessionRun, state: _steps.RunState, stream: bool) -> AsyncGenerator[AgentEvent, None]:
         client, hooks = self._async_client(), self._hooks
-        observer = self._observer(state, client.endpoint, stream)
+        observer = self._observer(run, client.endpoint, stream)
         loop = _steps.drive(self._plan, state)
         answer: Any = None
         stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
@@ -370,14 +370,17 @@ class Agent(Generic[OutputT]):
                 observer.fail(error)
             raise
 
-    def _observer(self, state: _steps.RunState, endpoint: str, stream: bool) -> _observe.RunObserver | None:
+    def _observer(self, run: SessionRun, endpoint: str, stream: bool) -> _observe.RunObserver | None:
         """The run's observer, when the agent (or ``instrument_all``) asks for instrumentation."""
         instrumentation = self._instrumentation
         if instrumentation is None:
             instrumentation = _observe.default_instrumentation
         if not instrumentation:
             return None
-        start = _observe.RunStart(self.name, self._plan.base_request, endpoint, tuple(state.messages), stream)
+        conversation = run.session.session_id if run.session is not None else None
+        start = _observe.RunStart(
+            self.name, self._plan.base_request, endpoint, tuple(run.state.messages), stream, conversation
+        )
         return instrumentation.start_run(start)
 
     # ------------------------------------------------------------------------------------------ resources

@@ -240,7 +240,7 @@ class RunObservation:
             span.set_attribute("gen_ai.response.finish_reasons", [result.finish_reason])
         if self.response_model:
             span.set_attribute("gen_ai.response.model", self.response_model)
-        if self.otel.capture:
+        if self.otel.capture and not result.paused:  # a paused run has no answer yet
             span.set_attribute("gen_ai.output.messages", _content.final_output(result.output, result.finish_reason))
         self.ended = True
         span.end()

@@ -208,3 +208,36 @@ def test_the_console_example_prints_the_runs_spans_nested_under_the_callers() ->
     assert "The status of transaction T1001 is Paid." in done.stdout
     for name in ("invoke_agent payments", "chat mistral-large-latest", "execute_tool retrieve_payment_status"):
         assert f'"name": "{name}"' in done.stdout
+
+
+async def test_a_run_on_a_session_carries_its_id_as_the_conversation_id(h: Harness, telemetry: Telemetry) -> None:
+    from mistral_agents.sessions import SQLiteSession
+
+    session = SQLiteSession("customer-42")
+    model = OfflineModel(script=["Hello.", "Again."])
+    agent = h.agent(model, (), instrument=telemetry.settings())
+    await h.run(agent, "hi", session=session)
+    await h.run(agent, "hi again", session=session)
+    spans = telemetry.spans()
+    assert len(spans) == 4
+    assert {s.attributes["gen_ai.conversation.id"] for s in spans if s.attributes} == {"customer-42"}  # type: ignore[index]
+    for point in telemetry.points("gen_ai.client.operation.duration"):
+        assert "gen_ai.conversation.id" not in point.attributes  # one series per session would explode metrics
+
+
+async def test_a_paused_run_ends_its_span_without_an_answer(h: Harness, telemetry: Telemetry) -> None:
+    @tool(requires_approval=True)
+    def refund(transaction_id: str) -> str:
+        """Refund a transaction."""
+        return "refunded"
+
+    model = OfflineModel(script=[Reply.tool_call("refund", {"transaction_id": "T1"}), "Refunded."])
+    agent = h.agent(model, [refund], instrument=telemetry.settings(capture_content=True))
+    result = await h.run(agent, "refund T1")
+    assert result.paused
+    (run,) = telemetry.named("invoke_agent")
+    assert run.status.status_code.name == "UNSET" and "gen_ai.output.messages" not in (run.attributes or {})
+    assert telemetry.named("execute_tool") == []  # nothing ran yet
+    await h.run(agent, None, history=result.messages, approvals={result.pending[0].tool_call_id: True})
+    (call,) = telemetry.named("execute_tool")
+    assert call.attributes is not None and call.attributes["gen_ai.tool.call.result"] == "refunded"

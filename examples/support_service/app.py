@@ -1,0 +1,160 @@
+"""The payment-status support bot as a web service: one conversation per customer, answers streamed as SSE.
+
+    uvicorn examples.support_service.app:app --workers 4     # SUPPORT_DATABASE=postgresql://... for Postgres
+
+- ``GET /``: the web chat (one static page, no build step).
+- ``POST /api/customers/{customer_id}/messages`` ``{"text": "..."}``: one turn, streamed as server-sent events.
+- ``POST /api/customers/{customer_id}/approvals`` ``{"decisions": {"<tool_call_id>": true}}``: a human's decision
+  on the refund a paused run waits for; the run resumes and streams like a turn.
+- ``GET /api/customers/{customer_id}/conversation``: the stored transcript and the calls waiting for approval.
+
+Events: ``text`` (``{"delta"}``), ``tool_call`` (``{"id", "name", "arguments"}``), ``tool_result`` (``{"id", "name",
+"content", "ok"}``), ``approval_required`` (``{"pending": [{"tool_call_id", "name", "arguments"}]}``), ``done``
+(``{"output", "paused"}``) and ``error`` (``{"message"}``) — every one a JSON object.
+
+Nothing is kept in a worker's memory between requests: the session (Postgres or SQLite) holds the conversation,
+including a run paused for approval, so the approval may reach any worker, after any restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Path as PathParam
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from mistral_agents import (
+    Agent,
+    AgentError,
+    FinalResult,
+    MistralException,
+    TextDelta,
+    ToolCallEvent,
+    ToolResultEvent,
+    messages_to_json,
+)
+from mistral_agents.sessions import Session, SessionBusyError
+
+from .bot import build_agent, make_client
+from .store import SessionStore, pending_calls
+
+PAGE = Path(__file__).with_name("static") / "index.html"
+CustomerId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    store = SessionStore()
+    await store.open()
+    client = make_client()
+    agent = build_agent(client)
+    app.state.store, app.state.agent = store, agent
+    try:
+        yield
+    finally:
+        await agent.aclose()
+        await client.close()
+        await store.close()
+
+
+app = FastAPI(title="Payment-status support bot", lifespan=lifespan)
+
+
+class Turn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class Decisions(BaseModel):
+    decisions: dict[str, bool] = Field(min_length=1)
+
+
+def sse(event: str, data: Mapping[str, Any]) -> str:
+    """One server-sent event with a JSON payload (JSON has no raw newlines: one ``data:`` line)."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def stream(events: AsyncIterator[str]) -> StreamingResponse:
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Worker-Pid": str(os.getpid())}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+async def run_events(
+    agent: Agent[str], session: Session, prompt: str | None, approvals: dict[str, bool] | None = None
+) -> AsyncIterator[str]:
+    """A run (or a resumed one) as SSE; failures after the first byte are reported in-band."""
+    try:
+        async for event in agent.arun_stream(prompt, session=session, approvals=approvals):
+            if isinstance(event, TextDelta):
+                yield sse("text", {"delta": event.text})
+            elif isinstance(event, ToolCallEvent):
+                yield sse("tool_call", {"id": event.tool_call_id, "name": event.name, "arguments": event.arguments})
+            elif isinstance(event, ToolResultEvent):
+                payload = {"id": event.tool_call_id, "name": event.name, "content": event.outcome.content}
+                yield sse("tool_result", {**payload, "ok": event.ok})
+            elif isinstance(event, FinalResult):
+                result = event.result
+                if result.paused:
+                    pending = [
+                        {"tool_call_id": call.tool_call_id, "name": call.name, "arguments": call.arguments}
+                        for call in result.pending
+                    ]
+                    yield sse("approval_required", {"pending": pending})
+                yield sse("done", {"output": result.output, "paused": result.paused})
+    except SessionBusyError:
+        yield sse("error", {"message": "This conversation is busy with another request; try again."})
+    except (MistralException, AgentError, ValueError) as error:
+        yield sse("error", {"message": str(error)})
+
+
+async def waiting_for_approval(agent: Agent[str], session: Session) -> list[dict[str, str]]:
+    """The calls of this customer's paused run that need a human (an empty list when none is paused)."""
+    calls = pending_calls(await session.aget_messages())
+    return [call for call in calls if call["name"] in agent.tools and agent.tools[call["name"]].requires_approval]
+
+
+@app.get("/", include_in_schema=False)
+async def index() -> FileResponse:
+    return FileResponse(PAGE, media_type="text/html")
+
+
+@app.get("/healthz")
+async def healthz() -> dict[str, Any]:
+    return {"ok": True, "pid": os.getpid()}
+
+
+@app.get("/api/customers/{customer_id}/conversation")
+async def conversation(customer_id: CustomerId) -> dict[str, Any]:
+    agent: Agent[str] = app.state.agent
+    session = app.state.store.session(customer_id)
+    messages = await session.aget_messages()
+    return {
+        "customer_id": customer_id,
+        "messages": json.loads(messages_to_json(messages)),
+        "pending": await waiting_for_approval(agent, session),
+    }
+
+
+@app.post("/api/customers/{customer_id}/messages")
+async def post_message(customer_id: CustomerId, turn: Turn) -> StreamingResponse:
+    agent: Agent[str] = app.state.agent
+    session = app.state.store.session(customer_id)
+    if await waiting_for_approval(agent, session):
+        raise HTTPException(409, "A refund is waiting for approval: approve or deny it first.")
+    return stream(run_events(agent, session, turn.text))
+
+
+@app.post("/api/customers/{customer_id}/approvals")
+async def post_approvals(customer_id: CustomerId, body: Decisions) -> StreamingResponse:
+    agent: Agent[str] = app.state.agent
+    session = app.state.store.session(customer_id)
+    pending = {call["tool_call_id"] for call in await waiting_for_approval(agent, session)}
+    unknown = sorted(set(body.decisions) - pending)
+    if unknown:
+        raise HTTPException(409, f"Not waiting for approval: {', '.join(unknown)}")
+    return stream(run_events(agent, session, None, body.decisions))

@@ -1,0 +1,83 @@
+"""The support bot: payment data, three tools (one needs a human's approval) and the agent."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from mistral_agents import Agent, MistralAsyncClient, tool
+
+PAYMENTS: dict[str, dict[str, Any]] = {
+    "T1001": {"amount": 125.50, "date": "2021-10-05", "status": "Paid"},
+    "T1002": {"amount": 89.99, "date": "2021-10-06", "status": "Unpaid"},
+    "T1003": {"amount": 120.00, "date": "2021-10-07", "status": "Paid"},
+    "T1004": {"amount": 54.30, "date": "2021-10-05", "status": "Paid"},
+    "T1005": {"amount": 210.20, "date": "2021-10-08", "status": "Pending"},
+}
+
+SYSTEM_PROMPT = (
+    "You are a payments support assistant. Use the tools to look transactions up; if the customer has not "
+    "given a transaction id, ask for it. Refunds need a human's approval: request them with refund_payment."
+)
+
+
+def _payment(transaction_id: str) -> dict[str, Any] | None:
+    return PAYMENTS.get(transaction_id.strip().upper())
+
+
+@tool
+def retrieve_payment_status(transaction_id: str) -> dict[str, str]:
+    """Get the payment status of a transaction.
+
+    Args:
+        transaction_id: The transaction id, e.g. T1001.
+    """
+    payment = _payment(transaction_id)
+    return {"status": payment["status"]} if payment else {"error": f"transaction id {transaction_id} not found"}
+
+
+@tool
+def retrieve_payment_date(transaction_id: str) -> dict[str, str]:
+    """Get the payment date of a transaction.
+
+    Args:
+        transaction_id: The transaction id, e.g. T1001.
+    """
+    payment = _payment(transaction_id)
+    return {"date": payment["date"]} if payment else {"error": f"transaction id {transaction_id} not found"}
+
+
+@tool(requires_approval=True)
+def refund_payment(transaction_id: str) -> dict[str, Any]:
+    """Refund a transaction to the customer. A human approves every refund before it is made.
+
+    Args:
+        transaction_id: The transaction id, e.g. T1001.
+    """
+    payment = _payment(transaction_id)
+    if payment is None:
+        return {"error": f"transaction id {transaction_id} not found"}
+    # A real service calls the payment provider here, with an idempotency key (the tool call id).
+    return {"refund": f"{payment['amount']:.2f} EUR refunded"}
+
+
+def make_client() -> MistralAsyncClient:
+    """The Mistral API with ``MISTRAL_API_KEY``; ``MISTRAL_ENDPOINT`` for another server; else the offline model."""
+    endpoint = os.environ.get("MISTRAL_ENDPOINT")
+    if endpoint:
+        return MistralAsyncClient(endpoint=endpoint)
+    if os.environ.get("MISTRAL_API_KEY"):
+        return MistralAsyncClient()
+    from mistral_agents.testing import OfflineModel
+
+    return MistralAsyncClient(endpoint="http://offline", transport=OfflineModel().transport())
+
+
+def build_agent(client: MistralAsyncClient) -> Agent[str]:
+    return Agent(
+        os.environ.get("SUPPORT_MODEL", "mistral-large-latest"),
+        tools=[retrieve_payment_status, retrieve_payment_date, refund_payment],
+        client=client,
+        system_prompt=SYSTEM_PROMPT,
+        temperature=0,
+    )

@@ -18,10 +18,12 @@ including a run paused for approval, so the approval may reach any worker, after
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,7 +53,7 @@ CustomerId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = SessionStore()
-    await store.open()
+    await asyncio.to_thread(store.open)
     client = make_client()
     agent = build_agent(client)
     app.state.store, app.state.agent = store, agent
@@ -60,7 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await agent.aclose()
         await client.close()
-        await store.close()
+        await asyncio.to_thread(store.close)
 
 
 app = FastAPI(title="Payment-status support bot", lifespan=lifespan)
@@ -85,37 +87,38 @@ def stream(events: AsyncIterator[str]) -> StreamingResponse:
 
 
 async def run_events(
-    agent: Agent[str], session: Session, prompt: str | None, approvals: dict[str, bool] | None = None
+    customer_id: str, prompt: str | None, approvals: dict[str, bool] | None = None
 ) -> AsyncIterator[str]:
-    """A run (or a resumed one) as SSE; failures after the first byte are reported in-band."""
+    """A run (or a resumed one) on the customer's session, as SSE; failures after the first byte go in-band."""
+    agent: Agent[str] = app.state.agent
+    store: SessionStore = app.state.store
     try:
-        async for event in agent.arun_stream(prompt, session=session, approvals=approvals):
-            if isinstance(event, TextDelta):
-                yield sse("text", {"delta": event.text})
-            elif isinstance(event, ToolCallEvent):
-                yield sse("tool_call", {"id": event.tool_call_id, "name": event.name, "arguments": event.arguments})
-            elif isinstance(event, ToolResultEvent):
-                payload = {"id": event.tool_call_id, "name": event.name, "content": event.outcome.content}
-                yield sse("tool_result", {**payload, "ok": event.ok})
-            elif isinstance(event, FinalResult):
-                result = event.result
-                if result.paused:
-                    pending = [
-                        {"tool_call_id": call.tool_call_id, "name": call.name, "arguments": call.arguments}
-                        for call in result.pending
-                    ]
-                    yield sse("approval_required", {"pending": pending})
-                yield sse("done", {"output": result.output, "paused": result.paused})
+        async with store.runs, store.session(customer_id) as session:
+            async for event in agent.arun_stream(prompt, session=session, approvals=approvals):
+                if isinstance(event, TextDelta):
+                    yield sse("text", {"delta": event.text})
+                elif isinstance(event, ToolCallEvent):
+                    call = {"id": event.tool_call_id, "name": event.name, "arguments": event.arguments}
+                    yield sse("tool_call", call)
+                elif isinstance(event, ToolResultEvent):
+                    result = {"id": event.tool_call_id, "name": event.name, "content": event.outcome.content}
+                    yield sse("tool_result", {**result, "ok": event.ok})
+                elif isinstance(event, FinalResult):
+                    if event.result.paused:
+                        pending = [asdict(call) for call in event.result.pending]
+                        yield sse("approval_required", {"pending": pending})
+                    yield sse("done", {"output": event.result.output, "paused": event.result.paused})
     except SessionBusyError:
         yield sse("error", {"message": "This conversation is busy with another request; try again."})
     except (MistralException, AgentError, ValueError) as error:
         yield sse("error", {"message": str(error)})
 
 
-async def waiting_for_approval(agent: Agent[str], session: Session) -> list[dict[str, str]]:
+async def waiting_for_approval(session: Session) -> list[dict[str, str]]:
     """The calls of this customer's paused run that need a human (an empty list when none is paused)."""
+    tools = app.state.agent.tools
     calls = pending_calls(await session.aget_messages())
-    return [call for call in calls if call["name"] in agent.tools and agent.tools[call["name"]].requires_approval]
+    return [call for call in calls if call["name"] in tools and tools[call["name"]].requires_approval]
 
 
 @app.get("/", include_in_schema=False)
@@ -130,31 +133,25 @@ async def healthz() -> dict[str, Any]:
 
 @app.get("/api/customers/{customer_id}/conversation")
 async def conversation(customer_id: CustomerId) -> dict[str, Any]:
-    agent: Agent[str] = app.state.agent
-    session = app.state.store.session(customer_id)
-    messages = await session.aget_messages()
-    return {
-        "customer_id": customer_id,
-        "messages": json.loads(messages_to_json(messages)),
-        "pending": await waiting_for_approval(agent, session),
-    }
+    async with app.state.store.session(customer_id) as session:
+        messages = await session.aget_messages()
+        pending = await waiting_for_approval(session)
+    return {"customer_id": customer_id, "messages": json.loads(messages_to_json(messages)), "pending": pending}
 
 
 @app.post("/api/customers/{customer_id}/messages")
 async def post_message(customer_id: CustomerId, turn: Turn) -> StreamingResponse:
-    agent: Agent[str] = app.state.agent
-    session = app.state.store.session(customer_id)
-    if await waiting_for_approval(agent, session):
-        raise HTTPException(409, "A refund is waiting for approval: approve or deny it first.")
-    return stream(run_events(agent, session, turn.text))
+    async with app.state.store.session(customer_id) as session:
+        if await waiting_for_approval(session):
+            raise HTTPException(409, "A refund is waiting for approval: approve or deny it first.")
+    return stream(run_events(customer_id, turn.text))
 
 
 @app.post("/api/customers/{customer_id}/approvals")
 async def post_approvals(customer_id: CustomerId, body: Decisions) -> StreamingResponse:
-    agent: Agent[str] = app.state.agent
-    session = app.state.store.session(customer_id)
-    pending = {call["tool_call_id"] for call in await waiting_for_approval(agent, session)}
+    async with app.state.store.session(customer_id) as session:
+        pending = {call["tool_call_id"] for call in await waiting_for_approval(session)}
     unknown = sorted(set(body.decisions) - pending)
     if unknown:
         raise HTTPException(409, f"Not waiting for approval: {', '.join(unknown)}")
-    return stream(run_events(agent, session, None, body.decisions))
+    return stream(run_events(customer_id, None, body.decisions))

@@ -54,7 +54,7 @@ def test_a_turn_streams_text_tool_calls_and_results(http: Any) -> None:
     assert set(answer.kinds[2:-1]) == {"text"}
     (call,), (result,) = answer.of("tool_call"), answer.of("tool_result")
     assert call["name"] == "retrieve_payment_status" and result == {**result, "id": call["id"], "ok": True}
-    assert answer.text == "The status of transaction T1002 is Unpaid."
+    assert "Unpaid" in answer.text
     assert answer.of("done") == [{"output": answer.text, "paused": False}]
     stored = http.get("/api/customers/c1/conversation").json()
     assert [m["role"] for m in stored["messages"]] == ["user", "assistant", "tool", "assistant"]

@@ -73,7 +73,6 @@ def test_web_chat_streams_shows_tool_calls_and_asks_for_approval(browser: Any, t
     with offline_model_server() as model_url, support_service(model_url, database, workers=1) as service:
         wait = WebDriverWait(browser, 20)
         browser.get(f"{service.url}/?customer={customer}")
-        prompt = wait.until(ready.element_to_be_clickable((By.ID, "prompt")))
 
         def screenshot(name: str) -> None:
             browser.save_screenshot(str(tmp_path / name))
@@ -82,8 +81,7 @@ def test_web_chat_streams_shows_tool_calls_and_asks_for_approval(browser: Any, t
                 shutil.copyfile(tmp_path / name, ROOT / target / name)
 
         def ask(text: str) -> None:
-            wait.until(ready.element_to_be_clickable((By.ID, "prompt")))
-            prompt.send_keys(text, Keys.ENTER)
+            wait.until(ready.element_to_be_clickable((By.ID, "prompt"))).send_keys(text, Keys.ENTER)
 
         def assistant_says(text: str) -> None:
             """Wait for a finished answer bubble containing ``text`` (tool lines may contain it sooner)."""
@@ -101,6 +99,10 @@ def test_web_chat_streams_shows_tool_calls_and_asks_for_approval(browser: Any, t
         assert "refund_payment" in card.text and "T1001" in card.text
         assert not browser.find_element(By.ID, "prompt").is_enabled()  # nothing else until a human decides
         screenshot("support-service-approval.png")
+        browser.refresh()  # the paused run is stored: the page shows the conversation and the prompt again
+        approve = wait.until(ready.element_to_be_clickable((By.CSS_SELECTOR, ".approval button.approve")))
+        users = [bubble.text for bubble in browser.find_elements(By.CSS_SELECTOR, ".msg.user")]
+        assert users == ["What's the status of my transaction T1001?", "Please refund transaction T1001."]
         approve.click()
         assistant_says("125.50 EUR refunded")
         wait.until(ready.element_to_be_clickable((By.ID, "prompt")))

@@ -1,4 +1,4 @@
-"""The support bot: payment data, three tools (one needs a human's approval) and the agent."""
+"""The support bot: the demo's payment data and look-up tools, a refund that needs a human's approval, the agent."""
 
 from __future__ import annotations
 
@@ -6,45 +6,12 @@ import os
 from typing import Any
 
 from mistral_agents import Agent, MistralAsyncClient, tool
-
-PAYMENTS: dict[str, dict[str, Any]] = {
-    "T1001": {"amount": 125.50, "date": "2021-10-05", "status": "Paid"},
-    "T1002": {"amount": 89.99, "date": "2021-10-06", "status": "Unpaid"},
-    "T1003": {"amount": 120.00, "date": "2021-10-07", "status": "Paid"},
-    "T1004": {"amount": 54.30, "date": "2021-10-05", "status": "Paid"},
-    "T1005": {"amount": 210.20, "date": "2021-10-08", "status": "Pending"},
-}
+from mistral_agents.demo import PAYMENTS, retrieve_payment_date, retrieve_payment_status
 
 SYSTEM_PROMPT = (
     "You are a payments support assistant. Use the tools to look transactions up; if the customer has not "
     "given a transaction id, ask for it. Refunds need a human's approval: request them with refund_payment."
 )
-
-
-def _payment(transaction_id: str) -> dict[str, Any] | None:
-    return PAYMENTS.get(transaction_id.strip().upper())
-
-
-@tool
-def retrieve_payment_status(transaction_id: str) -> dict[str, str]:
-    """Get the payment status of a transaction.
-
-    Args:
-        transaction_id: The transaction id, e.g. T1001.
-    """
-    payment = _payment(transaction_id)
-    return {"status": payment["status"]} if payment else {"error": f"transaction id {transaction_id} not found"}
-
-
-@tool
-def retrieve_payment_date(transaction_id: str) -> dict[str, str]:
-    """Get the payment date of a transaction.
-
-    Args:
-        transaction_id: The transaction id, e.g. T1001.
-    """
-    payment = _payment(transaction_id)
-    return {"date": payment["date"]} if payment else {"error": f"transaction id {transaction_id} not found"}
 
 
 @tool(requires_approval=True)
@@ -54,7 +21,7 @@ def refund_payment(transaction_id: str) -> dict[str, Any]:
     Args:
         transaction_id: The transaction id, e.g. T1001.
     """
-    payment = _payment(transaction_id)
+    payment = PAYMENTS.get(transaction_id.strip().upper())
     if payment is None:
         return {"error": f"transaction id {transaction_id} not found"}
     # A real service calls the payment provider here, with an idempotency key (the tool call id).

@@ -101,7 +101,31 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
         n: int | None = None,
         **extra: Any,
     ) -> ChatT:
-        """A chat completion. Only the parameters you set are sent; ``extra`` passes newer fields through."""
+        """A chat completion. Only the parameters you set are sent; ``extra`` passes newer fields through.
+
+        Args:
+            model: The model name, e.g. ``"mistral-large-latest"``.
+            messages: [`ChatMessage`][mistral_agents.models.chat_completion.ChatMessage] objects or dicts in
+                wire form.
+            tools: Tool specs (``Tool.spec``, or dicts as the API takes them).
+            tool_choice: ``"auto"``, ``"any"``, ``"required"``, ``"none"`` or a named tool.
+            response_format: ``{"type": "json_object"}``, a JSON schema format, or a pydantic model class.
+            temperature: Sampling temperature.
+            top_p: Nucleus sampling.
+            max_tokens: At most this many tokens in the answer.
+            random_seed: A seed for reproducible sampling.
+            safe_prompt: Prepend the API's safety prompt.
+            stop: Stop sequences.
+            parallel_tool_calls: Allow several tool calls in one answer.
+            presence_penalty: Penalise tokens already present.
+            frequency_penalty: Penalise frequent tokens.
+            n: Number of answers.
+            **extra: Sent as they are (fields newer than this library).
+
+        Returns:
+            A [`ChatCompletionResponse`][mistral_agents.models.chat_completion.ChatCompletionResponse] (an
+                awaitable of one from [`MistralAsyncClient`][mistral_agents.async_client.MistralAsyncClient]).
+        """
         return self._chat(_chat_body(locals(), stream=False))
 
     def chat_stream(
@@ -124,11 +148,24 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
         n: int | None = None,
         **extra: Any,
     ) -> StreamT:
-        """A streamed chat completion: chunks as the server sends them (retried only before the first byte)."""
+        """A streamed chat completion: chunks as the server sends them (retried only before the first byte).
+
+        Takes the same arguments as [`chat`][mistral_agents.client.MistralClient.chat].
+
+        Returns:
+            An iterator of
+                [`ChatCompletionStreamResponse`][mistral_agents.models.chat_completion.ChatCompletionStreamResponse]
+                chunks (an async iterator from the async client: ``async for``, no ``await``).
+        """
         return self._chat_stream(_chat_body(locals(), stream=True))
 
     def embeddings(self, model: str, input: str | Sequence[str], **extra: Any) -> EmbeddingsT:
-        """Embeddings of one text or a list of texts."""
+        """Embeddings of one text or a list of texts.
+
+        Returns:
+            An [`EmbeddingResponse`][mistral_agents.models.embeddings.EmbeddingResponse] (awaitable from the async
+                client).
+        """
         texts = input if isinstance(input, str) else list(input) if isinstance(input, Sequence) else None
         if texts is None or (isinstance(texts, list) and not all(isinstance(text, str) for text in texts)):
             raise TypeError("input must be a string or a list of strings")
@@ -137,7 +174,11 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
         return self._embeddings(body)
 
     def list_models(self) -> ModelsT:
-        """The models available to this key."""
+        """The models available to this key.
+
+        Returns:
+            A [`ModelList`][mistral_agents.models.models.ModelList] (awaitable from the async client).
+        """
         return self._list_models()
 
     def _build_request(self, method: str, path: str, body: dict[str, Any] | None, stream: bool) -> httpx.Request:

@@ -51,7 +51,7 @@ class Agent(Generic[OutputT]):
 
     Args:
         model: The model name, e.g. ``"mistral-large-latest"``.
-        tools: [`@tool`][mistral_agents.tools.tool] functions (plain typed functions are wrapped), or a
+        tools: [`@tool`][mistral_agents.tools.tool.tool] functions (plain typed functions are wrapped), or a
             [`ToolRegistry`][mistral_agents.tools.ToolRegistry].
         client: A [`MistralClient`][mistral_agents.client.MistralClient] or a
             [`MistralAsyncClient`][mistral_agents.async_client.MistralAsyncClient] (default: a ``MistralClient()``

@@ -61,14 +61,17 @@ def directives() -> list[tuple[str, str]]:
 
 
 def resolve(path: str) -> Any:
-    """The object a dotted path names, as Python sees it: attributes first, submodules when no attribute."""
+    """The object a dotted path names, as mkdocstrings reads it: attributes, or a submodule when the attribute
+    of that name (``mistral_agents.tools.tool``, a function) has no next part (``...tool.tool``).
+    """
     parts = path.split(".")
     value: Any = importlib.import_module(parts[0])
     for index, part in enumerate(parts[1:], start=1):
-        try:
-            value = getattr(value, part)
-        except AttributeError:
-            value = importlib.import_module(".".join(parts[: index + 1]))
+        following = parts[index + 1] if index + 1 < len(parts) else None
+        found = getattr(value, part, None)
+        if found is None or (following is not None and not hasattr(found, following)):
+            found = importlib.import_module(".".join(parts[: index + 1]))
+        value = found
     return value
 
 

@@ -171,6 +171,8 @@ def start(
     if decisions and prompt is not None:
         raise ValueError("approvals resume a paused run: pass prompt=None (the decisions are the next step)")
     ids = _transcript.IdAllocator()
+    if plan.window is not None and history:  # before the rest: a long history costs only what is sent
+        history = plan.window.apply([ChatMessage.model_validate(m) for m in history])
     messages = _transcript.normalize_history(history or (), ids, leave_open=prompt is None)
     open_block = _open_block(messages)
     if decisions:
@@ -181,8 +183,6 @@ def start(
                 f"not pending approval: {', '.join(map(repr, stray))}; "
                 f"pending: {', '.join(map(repr, waiting)) or 'none'}"
             )
-    if plan.window is not None:
-        messages = plan.window.apply(messages)
     if plan.system_prompt and not any(m.role == "system" for m in messages):
         messages.insert(0, ChatMessage(role="system", content=plan.system_prompt))
     new_index = len(messages)

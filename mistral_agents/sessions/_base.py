@@ -30,7 +30,11 @@ def decode_rows(session_id: str, rows: Iterable[tuple[Any, str | bytes]]) -> lis
     messages = []
     for position, text in rows:
         try:
-            messages.append(message_from_data(json.loads(text)))
+            message = ChatMessage.model_validate_json(text)
+        except ValueError:
+            message = None
+        try:
+            messages.append(message if message is not None else message_from_data(json.loads(text)))
         except ValueError as error:
             summary = str(error).splitlines()[0]
             raise SessionDataError(

@@ -25,6 +25,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield request.getfixturevalue("redis_url")
 
 
+#: Redis keys of this test process (session ids are unique too; shared servers are never flushed).
+REDIS_PREFIX = f"ma-test:{uuid.uuid4().hex[:8]}:"
+
+
 def new_id() -> str:
     return f"test-{uuid.uuid4().hex}"
 
@@ -33,5 +37,5 @@ def make(url: str, session_id: str | None = None, **options: object) -> SessionB
     from mistral_agents.sessions import open_session
 
     if url.startswith("redis"):
-        options.setdefault("prefix", f"ma-test:{uuid.uuid4().hex[:8]}:")
+        options.setdefault("prefix", REDIS_PREFIX)
     return open_session(url, session_id or new_id(), **options)

@@ -1,10 +1,10 @@
-"""MCP servers as tool sources: :class:`MCPServerStdio` (a subprocess) and :class:`MCPServerHTTP` (streamable HTTP).
+"""MCP servers as tool sources: `MCPServerStdio` (a subprocess) and `MCPServerHTTP` (streamable HTTP).
 
 Each server object owns one background thread running one event loop, on which its MCP client session lives for
 as long as it is connected. Sync runs, async runs on any event loop, and many concurrent runs all hand their
 requests to that loop, so the session's streams only ever belong to the loop that opened them, and a sync
 ``agent.run`` costs no event loop per call. The connection opens on first use, reopens after the server crashed
-(or stopped answering), and closes with :meth:`close`/:meth:`aclose` (the agent calls them).
+(or stopped answering), and closes with `close`/`aclose` (the agent calls them).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class _MCPServer:
         return self._submit(self._list()).result()
 
     async def alist_tools(self) -> Sequence[MCPTool]:
-        """:meth:`list_tools` from async code, on any event loop."""
+        """`list_tools` from async code, on any event loop."""
         tools = self._tools
         if tools is not None and not self._stale and self._loop is not None:
             return tools
@@ -119,7 +119,7 @@ class _MCPServer:
         thread.join()
 
     async def aclose(self) -> None:
-        """:meth:`close` without blocking the caller's event loop."""
+        """`close` without blocking the caller's event loop."""
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
@@ -339,14 +339,25 @@ class _MCPServer:
 
 
 class MCPServerStdio(_MCPServer):
-    """An MCP server run as a subprocess, spoken to over its stdin/stdout.
+    """An MCP server run as a subprocess, spoken to over its stdin/stdout; put it in `Agent(tools=[...])`.
 
-    ``command`` and ``args`` start it, in ``cwd``; ``env`` adds environment variables to the small safe set the
-    MCP SDK passes on (``PATH``, ``HOME``, ...: pass what the server needs, e.g. its API key). Options (also on
-    :class:`MCPServerHTTP`): ``tool_filter`` (names to keep, or a callable on the server's own names),
-    ``prefix`` (tools are named ``{prefix}_{name}``), ``timeout`` (seconds per call; ``None`` for no limit),
-    ``requires_approval`` (``True``, or the server's names of the tools that need the agent's approver),
-    ``connect_timeout`` (seconds to start and answer the handshake).
+    The process starts on first use (the first run that lists tools), serves every run of every agent that
+    holds this object, is restarted by the next call after it crashed or hung, and ends with
+    [`close`][mistral_agents.mcp.MCPServerStdio.close] (the agent calls it when it closes).
+
+    Args:
+        command: The program, e.g. `"python"`, `"npx"`, `"uvx"`.
+        args: Its arguments, e.g. `["weather_server.py"]`.
+        env: Environment variables to add to the small safe set the MCP SDK passes on (`PATH`, `HOME`, ...):
+            give the server what it needs, e.g. its API key.
+        cwd: The working directory of the server.
+        tool_filter: The server's tool names to keep (a collection), or a callable `name -> bool`.
+        prefix: Tools are named `{prefix}_{name}`, to keep two servers' tools apart.
+        timeout: Seconds the server may take to answer one call (then the model gets a timeout error);
+            `None` for no limit. Starting or restarting the server is bounded by `connect_timeout` instead.
+        requires_approval: `True` (every tool), or the server's names of the tools that need the agent's
+            approver, as `@tool(requires_approval=True)`.
+        connect_timeout: Seconds the server may take to start and answer the handshake.
     """
 
     def __init__(
@@ -384,10 +395,19 @@ class MCPServerStdio(_MCPServer):
 
 
 class MCPServerHTTP(_MCPServer):
-    """An MCP server at a streamable HTTP endpoint, e.g. ``http://127.0.0.1:8000/mcp``.
+    """An MCP server at a streamable HTTP endpoint, e.g. `http://127.0.0.1:8000/mcp`.
 
-    ``headers`` are sent with every request (an ``Authorization`` token, ...); they never appear in ``repr``
-    or errors. Options as on :class:`MCPServerStdio`.
+    Connects on first use, reconnects at the next call after the connection failed, disconnects with
+    [`close`][mistral_agents.mcp.MCPServerHTTP.close].
+
+    Args:
+        url: The endpoint, `http://` or `https://`.
+        headers: Sent with every request (an `Authorization` token, ...); never shown in `repr` or errors.
+        tool_filter: As on [`MCPServerStdio`][mistral_agents.mcp.MCPServerStdio].
+        prefix: As on `MCPServerStdio`.
+        timeout: As on `MCPServerStdio`.
+        requires_approval: As on `MCPServerStdio`.
+        connect_timeout: Seconds to connect and answer the handshake.
     """
 
     def __init__(

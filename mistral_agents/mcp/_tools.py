@@ -1,4 +1,4 @@
-"""An MCP server's tools as :class:`~mistral_agents.tools.Tool` objects: names, schemas, validation, results.
+"""An MCP server's tools as [`Tool`][mistral_agents.tools.Tool] objects: names, schemas, validation, results.
 
 What the model reads back from a call (``CallToolResult``):
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import socket
 import sys
 from collections.abc import Iterable, Sequence
@@ -24,8 +25,19 @@ from mcp.server.lowlevel import Server
 
 from ..models.chat_completion import FunctionCall, ToolCall
 from ..tools import Tool, ToolRegistry
+from ._servers import MCPServerHTTP, MCPServerStdio
 
-__all__ = ["build_server", "main", "serve_http", "serve_stdio"]
+__all__ = ["build_server", "main", "serve_http", "serve_stdio", "server_for"]
+
+
+def server_for(spec: str) -> MCPServerStdio | MCPServerHTTP:
+    """``--mcp`` of ``mistral-agents chat``: an ``http(s)://`` URL, or a command line such as ``python server.py``."""
+    if spec.startswith(("http://", "https://")):
+        return MCPServerHTTP(spec)
+    words = shlex.split(spec)
+    if not words:
+        raise ValueError("--mcp needs a command (e.g. 'python server.py') or a URL")
+    return MCPServerStdio(words[0], words[1:])
 
 
 def build_server(tools: Iterable[Tool[..., Any]], name: str = "mistral-agents") -> Server[Any]:

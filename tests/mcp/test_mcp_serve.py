@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -97,3 +98,15 @@ def test_the_mcp_agent_example_runs(tmp_path: Path) -> None:
         '[MCP] retrieve_payment_status({"transaction_id": "T1001"}) -> {"status":"Paid"}',
         "The status of transaction T1001 is Paid.",
     ]
+
+
+def test_chat_takes_mcp_servers(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)  # the offline model
+    command = shlex.join(SERVE)
+    assert cli_main(["chat", "--mcp", command, "--once", "What's the status of my transaction T1001?"]) == 0
+    assert "T1001 is Paid" in capsys.readouterr().out
+
+
+def test_chat_needs_tools_or_a_server(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["chat", "--once", "hi"]) == 2
+    assert "give --tools PATH_OR_MODULE, --mcp COMMAND_OR_URL, or both" in capsys.readouterr().err

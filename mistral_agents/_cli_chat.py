@@ -51,6 +51,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("prompt", nargs="?", default=None, help="ask this, print the answer, exit")
     parser.add_argument("--tools", default=None, metavar="PATH_OR_MODULE", help="a .py file or a dotted module name")
+    parser.add_argument(
+        "--mcp",
+        action="append",
+        default=[],
+        metavar="COMMAND_OR_URL",
+        help='an MCP server\'s tools too: a command ("python server.py") or a URL (repeatable; needs the mcp extra)',
+    )
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (default: {DEFAULT_MODEL})")
     parser.add_argument(
         "--endpoint",
@@ -96,6 +103,7 @@ def run(options: argparse.Namespace) -> int:
     prompt = _question(options)
     _check(options)
     tools = _tools(options)
+    servers = _mcp_servers(options.mcp)
     chosen = choose_client(options.endpoint, max_retries=options.max_retries, offline_policy=canned_policy)
     if chosen.offline:
         print(
@@ -109,7 +117,9 @@ def run(options: argparse.Namespace) -> int:
     if options.max_tokens is not None:
         params["max_tokens"] = options.max_tokens
     try:
-        agent: Agent[str] = Agent(options.model, tools, client=chosen.client, system_prompt=options.system, **params)
+        agent: Agent[str] = Agent(
+            options.model, [*tools, *servers], client=chosen.client, system_prompt=options.system, **params
+        )
     except ValueError as error:
         raise CliError(str(error)) from None
     conversation = Conversation(session=_open_session(options))
@@ -117,7 +127,8 @@ def run(options: argparse.Namespace) -> int:
         if prompt is not None:
             _turn(agent, prompt, conversation, options, where=chosen.where, raise_errors=True)
             return 0
-        return _session(agent, conversation, options, where=chosen.where, tool_names=[t.name for t in tools])
+        names = [*(t.name for t in tools), *map(repr, servers)]
+        return _session(agent, conversation, options, where=chosen.where, tool_names=names)
 
 
 LAST_SESSION_FILE = "last-session"
@@ -186,6 +197,18 @@ def _tools(options: argparse.Namespace) -> list[Tool[..., Any]]:
     except ToolDefinitionError as error:
         raise CliError(str(error)) from None
     return tools
+
+
+def _mcp_servers(specs: list[str]) -> list[Any]:
+    """The ``--mcp`` servers (none without it)."""
+    if not specs:
+        return []
+    from .mcp.cli import server_for
+
+    try:
+        return [server_for(spec) for spec in specs]
+    except (ImportError, ValueError) as error:
+        raise CliError(str(error)) from None
 
 
 def _session(

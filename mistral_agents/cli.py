@@ -48,6 +48,7 @@ COMMANDS: tuple[Command, ...] = (
             "configure_models", "run_models"),
     Command("serve-offline", "serve the offline model over HTTP on 127.0.0.1", "._cli_commands",
             "configure_serve", "run_serve"),
+    Command("mcp", "Model Context Protocol: serve a module's @tool functions as an MCP server", ".mcp.cli"),
 )  # fmt: skip
 
 EXAMPLES = """\

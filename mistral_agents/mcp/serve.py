@@ -1,4 +1,4 @@
-"""Serve ``@tool`` functions as an MCP server: ``mistral-agents mcp serve tools.py [--http --port N]``.
+"""Serve ``@tool`` functions as an MCP server (``mistral-agents mcp serve tools.py [--http --port N]``).
 
 The tools keep their specs exactly: each MCP tool's name, description and ``inputSchema`` are the tool's
 ``name``, ``description`` and ``parameters``, as sent to the Mistral API. Calls are validated and run the way an
@@ -9,12 +9,10 @@ HTTP on 127.0.0.1 (``/mcp``).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import shlex
 import socket
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import anyio
@@ -25,19 +23,8 @@ from mcp.server.lowlevel import Server
 
 from ..models.chat_completion import FunctionCall, ToolCall
 from ..tools import Tool, ToolRegistry
-from ._servers import MCPServerHTTP, MCPServerStdio
 
-__all__ = ["build_server", "main", "serve_http", "serve_stdio", "server_for"]
-
-
-def server_for(spec: str) -> MCPServerStdio | MCPServerHTTP:
-    """``--mcp`` of ``mistral-agents chat``: an ``http(s)://`` URL, or a command line such as ``python server.py``."""
-    if spec.startswith(("http://", "https://")):
-        return MCPServerHTTP(spec)
-    words = shlex.split(spec)
-    if not words:
-        raise ValueError("--mcp needs a command (e.g. 'python server.py') or a URL")
-    return MCPServerStdio(words[0], words[1:])
+__all__ = ["build_server", "serve_http", "serve_stdio"]
 
 
 def build_server(tools: Iterable[Tool[..., Any]], name: str = "mistral-agents") -> Server[Any]:
@@ -96,60 +83,3 @@ def serve_http(server: Server[Any], port: int = 8000, *, announce: bool = True) 
         print(f"serving MCP on http://127.0.0.1:{listener.getsockname()[1]}/mcp", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     asyncio.run(uvicorn.Server(config).serve(sockets=[listener]))
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``mcp`` command's arguments (``mistral-agents mcp serve ...``)."""
-    commands = parser.add_subparsers(dest="mcp_command", required=True)
-    serve = commands.add_parser(
-        "serve",
-        help="serve a module's @tool functions as an MCP server (stdio, or streamable HTTP with --http)",
-        description="Serve every @tool found in a module as an MCP server: over stdin/stdout by default, or over "
-        "streamable HTTP at http://127.0.0.1:PORT/mcp with --http.",
-    )
-    serve.add_argument("module", metavar="PATH_OR_MODULE", help="a .py file or a dotted module name")
-    serve.add_argument("--http", action="store_true", help="serve streamable HTTP on 127.0.0.1 instead of stdio")
-    serve.add_argument("--port", type=int, default=8000, help="the HTTP port (default: 8000; 0 picks a free one)")
-    serve.add_argument("--name", default=None, help="the server name announced to clients (default: the module's)")
-
-
-def run(options: argparse.Namespace) -> int:
-    """Run ``mistral-agents mcp serve`` with parsed ``options``; problems are a ``CliError``."""
-    from .._cli_support import CliError, find_tools, load_module
-    from ..tools import ToolDefinitionError
-
-    module = load_module(options.module)
-    try:
-        server = build_server(find_tools(module), options.name or module.__name__)
-    except ToolDefinitionError as error:
-        raise CliError(str(error)) from None
-    if options.http:
-        if not 0 <= options.port <= 65535:
-            raise CliError("--port must be between 0 and 65535")
-        try:
-            serve_http(server, options.port)
-        except OSError as error:
-            raise CliError(f"cannot listen on 127.0.0.1:{options.port}: {error.strerror or error}") from None
-    else:
-        serve_stdio(server)
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mistral_agents.mcp.serve serve tools.py``: the same as ``mistral-agents mcp serve tools.py``."""
-    from .._cli_support import CliError
-
-    parser = argparse.ArgumentParser(prog="mistral-agents mcp")
-    add_arguments(parser)
-    options = parser.parse_args(argv)
-    try:
-        return run(options)
-    except CliError as error:
-        print(f"mistral-agents: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

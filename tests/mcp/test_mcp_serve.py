@@ -103,10 +103,10 @@ def test_the_mcp_agent_example_runs(tmp_path: Path) -> None:
 def test_chat_takes_mcp_servers(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)  # the offline model
     command = shlex.join(SERVE)
-    assert cli_main(["chat", "--mcp", command, "--once", "What's the status of my transaction T1001?"]) == 0
-    assert "T1001 is Paid" in capsys.readouterr().out
+    assert cli_main(["chat", "--mcp", command, "What's the status of my transaction T1001?"]) == 0
+    assert '`retrieve_payment_status` returned: `{"status":"Paid"}`' in capsys.readouterr().out
 
 
-def test_chat_needs_tools_or_a_server(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["chat", "--once", "hi"]) == 2
-    assert "give --tools PATH_OR_MODULE, --mcp COMMAND_OR_URL, or both" in capsys.readouterr().err
+def test_chat_refuses_an_empty_mcp_server(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["chat", "--mcp", "  ", "hi"]) == 2
+    assert "--mcp needs a command" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from mistral_agents.otel import OpenTelemetrySettings
-from tests.agent.helpers import Harness
+from tests.agent.conftest import h
+
+__all__ = ["Telemetry", "h", "telemetry"]
 
 
 @dataclass
@@ -57,12 +59,3 @@ def telemetry() -> Iterator[Telemetry]:
     yield Telemetry(tracer_provider, meter_provider, exporter, reader)
     tracer_provider.shutdown()
     meter_provider.shutdown()
-
-
-@pytest.fixture(params=["sync", "async"])
-async def h(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
-    harness = Harness(request.param)
-    try:
-        yield harness
-    finally:
-        await harness.aclose()

@@ -13,12 +13,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 __all__ = ["LineReader", "Style", "TurnPrinter", "shorten"]
 
+#: How often a streamed Markdown answer is redrawn, at most.
+REDRAW_SECONDS = 0.1
 #: How much of a tool result is shown without ``--verbose``.
 RESULT_PREVIEW_CHARS = 160
 
@@ -146,6 +149,8 @@ class TurnPrinter:
         self._markdown = self.tty and _rich_available() if markdown is None else markdown
         self._text: list[str] = []
         self._live: Any = None
+        self._printed = 0  # how much of the Markdown answer is printed for good
+        self._drawn = 0.0  # when the answer was last drawn
         self._open = False
 
     def show(self, event: Any) -> None:
@@ -179,19 +184,51 @@ class TurnPrinter:
         self.out.flush()
 
     def _render_live(self) -> None:
+        """Finished Markdown blocks are printed for good; only the block being written is redrawn.
+
+        Redrawing a whole long answer would repeat it once it is taller than the terminal; a block being written
+        is drawn cropped to the screen, and in full once it is finished.
+        """
         from rich.console import Console
         from rich.live import Live
         from rich.markdown import Markdown
 
         if self._live is None:
             console = Console(file=self.out, force_terminal=True, no_color=bool(os.environ.get("NO_COLOR")))
-            self._live = Live(console=console, auto_refresh=False, vertical_overflow="visible")
+            self._live = Live(console=console, auto_refresh=False, transient=True, vertical_overflow="crop")
             self._live.start()
-        self._live.update(Markdown("".join(self._text)), refresh=True)
+            self._printed = 0
+        now = time.monotonic()
+        if now - self._drawn < REDRAW_SECONDS:
+            return  # redrawing on every token costs more than the tokens: the next delta (or the end) draws
+        self._drawn = now
+        text = "".join(self._text)
+        done = self._printed + finished_blocks(text[self._printed :])
+        if done > self._printed:
+            self._print_blocks(text[self._printed : done])
+            self._printed = done
+        self._live.update(Markdown(text[self._printed :]), refresh=True)
+
+    def _print_blocks(self, markdown: str) -> None:
+        from rich.markdown import Markdown
+
+        if not markdown.strip():
+            return
+        if self._printed:
+            self._live.console.print()  # the blank line between this block and the one printed before
+        self._live.console.print(Markdown(markdown))
 
     def finish_text(self) -> None:
         """End the answer shown so far (before a tool line, at the end of the run, or when it is cancelled)."""
         if self._live is not None:
+            from rich.markdown import Markdown
+
+            text = "".join(self._text)
+            self._live.update(Markdown(""), refresh=True)
+            done = self._printed + finished_blocks(text[self._printed :])
+            self._print_blocks(text[self._printed : done])  # what the last draw did not print yet
+            self._printed = done
+            self._print_blocks(text[self._printed :])
             self._live.stop()
             self._live = None
         elif self._open:
@@ -210,6 +247,20 @@ class TurnPrinter:
 
     def info(self, message: str) -> None:
         self._note(self.style.dim(message))
+
+
+def finished_blocks(markdown: str) -> int:
+    """How much of ``markdown`` is finished blocks: up to its last blank line outside a code fence."""
+    end = position = 0
+    fenced = False
+    for line in markdown.splitlines(keepends=True):
+        position += len(line)
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not stripped and not fenced and line.endswith("\n"):
+            end = position
+    return end
 
 
 def _rich_available() -> bool:

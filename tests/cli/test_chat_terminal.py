@@ -109,6 +109,8 @@ def policy(request: dict[str, Any]) -> Reply | str:
     last = request["messages"][-1]
     if last["role"] == "user" and last["content"] == "show me markdown":
         return MARKDOWN
+    if last["role"] == "user" and last["content"] == "show me a long list":
+        return "# Items\n\n" + "\n".join(f"- item {i:03d} is **here**" for i in range(80)) + "\n\nThe end."
     if last["role"] == "user" and last["content"] == "hello":
         return "Hello! How can I help you today?"
     return canned_policy(request)
@@ -205,3 +207,14 @@ def test_ctrl_c_mid_turn_keeps_a_named_session_usable(
     assert "error" not in screen
     assert model.rejections == []  # what the session kept of the cancelled turn is a valid transcript
     assert model.chat_requests[-1]["messages"][0]["content"] == "Please wait for the release of T1"
+
+
+def test_an_answer_taller_than_the_terminal_is_shown_once(
+    terminal: Tmux, tmp_path: Path, server: tuple[OfflineModel, OfflineServer]
+) -> None:
+    _, running = server
+    _chat(terminal, tmp_path, running.url)
+    terminal.type("show me a long list")
+    terminal.keys("Enter")
+    screen = terminal.wait_for(lambda s: "The end." in s and _prompt_last(s), "the whole answer, then a prompt")
+    assert [screen.count(f"item {i:03d} is here") for i in range(80)] == [1] * 80

@@ -493,3 +493,12 @@ def test_continue_without_an_earlier_session(capsys: pytest.CaptureFixture[str])
     assert (
         error_line(capsys, "chat", "--continue", "hi") == "no conversation to continue: start one with --session NAME"
     )
+
+
+def test_finished_markdown_blocks_end_at_a_blank_line_outside_code() -> None:
+    from mistral_agents._cli_terminal import finished_blocks
+
+    assert finished_blocks("# Title\n\nSome text") == len("# Title\n\n")
+    assert finished_blocks("```\ncode\n\nmore code") == 0  # a blank line inside a fence ends nothing
+    assert finished_blocks("```\ncode\n```\n\nafter") == len("```\ncode\n```\n\n")
+    assert finished_blocks("no blank line yet\n") == 0

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         ToolCallRecord,
         ToolError,
         ToolResultEvent,
+        pending_calls,
     )
     from .async_client import MistralAsyncClient
     from .client import MistralClient
@@ -109,6 +110,7 @@ _EXPORTS: dict[str, str] = {
     "DEFER": ".agent",
     "PendingCall": ".agent",
     "HistoryWindow": ".agent",
+    "pending_calls": ".agent",
     # conversations as JSON
     "messages_to_json": "._json",
     "messages_from_json": "._json",

@@ -2,7 +2,7 @@
 
 from ._window import HistoryWindow
 from .agent import Agent
-from .approvals import DEFER, PendingCall
+from .approvals import DEFER, PendingCall, pending_calls
 from .errors import AgentError, MaxStepsExceeded, ModelError, OutputValidationError, ToolError
 from .events import AgentEvent, FinalResult, TextDelta, ToolCallEvent, ToolResultEvent
 from .hooks import AgentHooks
@@ -26,4 +26,5 @@ __all__ = [
     "ToolCallRecord",
     "ToolError",
     "ToolResultEvent",
+    "pending_calls",
 ]

@@ -22,7 +22,7 @@ from ..models.common import UsageInfo
 from ..tools import PreparedCall, RunContext, ToolOutcome, ToolRegistry
 from . import _transcript
 from ._window import HistoryWindow
-from .approvals import DEFER, PendingCall, Verdict, check_decisions
+from .approvals import DEFER, PendingCall, Verdict, check_decisions, unanswered
 from .errors import MaxStepsExceeded, ModelError, OutputValidationError, ToolError
 from .events import AgentEvent, FinalResult, ToolCallEvent, ToolResultEvent
 from .result import RunResult
@@ -196,19 +196,6 @@ def start(
         messages=messages, new_message_index=new_index, deps=deps, ids=ids, settled=len(messages),
         decisions=decisions, open_block=open_block, forced_choice_used=open_block is not None,
     )  # fmt: skip
-
-
-def unanswered(messages: Sequence[ChatMessage]) -> list[ToolCall]:
-    """The tool calls of the last assistant message that have no result after it (a paused run's calls)."""
-    for position in range(len(messages) - 1, -1, -1):
-        message = messages[position]
-        if message.role == "tool":
-            continue
-        if message.role != "assistant" or not message.tool_calls:
-            return []
-        answered = {m.tool_call_id for m in messages[position + 1 :]}
-        return [call for call in message.tool_calls if call.id not in answered]
-    return []
 
 
 def _open_block(messages: Sequence[ChatMessage]) -> ChatMessage | None:
@@ -473,5 +460,4 @@ def _text(content: Any) -> str:
 
 __all__ = [
     "Approve", "CallModel", "Effect", "Emit", "ListTools", "Plan", "RunState", "RunTools", "context", "drive", "start",
-    "unanswered",
 ]  # fmt: skip

@@ -13,9 +13,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from ..tools import PreparedCall
+from ..models.chat_completion import ChatMessage, ToolCall
+from ..tools import PreparedCall, Tool
 
-__all__ = ["DEFER", "Approver", "PendingCall", "Verdict", "approve", "approve_async", "verdict"]
+__all__ = [
+    "DEFER", "Approver", "PendingCall", "Verdict", "approve", "approve_async", "pending_calls", "unanswered", "verdict",
+]  # fmt: skip
 
 
 class _Defer:
@@ -56,6 +59,34 @@ class PendingCall:
 
     def to_data(self) -> dict[str, str]:
         return {"tool_call_id": self.tool_call_id, "name": self.name, "arguments": self.arguments}
+
+
+def unanswered(messages: Sequence[ChatMessage]) -> list[ToolCall]:
+    """The tool calls of the last assistant message that have no result after it (a paused run's calls)."""
+    for position in range(len(messages) - 1, -1, -1):
+        message = messages[position]
+        if message.role == "tool":
+            continue
+        if message.role != "assistant" or not message.tool_calls:
+            return []
+        answered = {m.tool_call_id for m in messages[position + 1 :]}
+        return [call for call in message.tool_calls if call.id not in answered]
+    return []
+
+
+def pending_calls(
+    messages: Sequence[ChatMessage], tools: Mapping[str, Tool[..., Any]] | None = None
+) -> list[PendingCall]:
+    """The calls a paused conversation waits on (e.g. ``session.get_messages()`` or ``result.messages``).
+
+    With ``tools`` (``agent.tools``), only the calls of tools declared ``requires_approval=True``: the ids a
+    resumed run accepts in ``approvals=``.
+    """
+    return [
+        PendingCall(call.id, call.function.name, call.function.arguments)
+        for call in unanswered(messages)
+        if tools is None or (call.function.name in tools and tools[call.function.name].requires_approval)
+    ]
 
 
 def verdict(answer: Any) -> Verdict:

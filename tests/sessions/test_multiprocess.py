@@ -163,3 +163,63 @@ def test_a_paused_run_resumes_in_another_process(store: str, server: OfflineServ
     stored = open_session(store, session_id).get_messages()
     assert [m.role for m in stored] == ["user", "assistant", "tool", "assistant"]
     assert stored[2].content == "refund of T1002 sent"
+
+
+CRASH_SCRIPT = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from mistral_agents import Agent, MistralClient, tool
+    from mistral_agents.sessions import open_session
+
+    endpoint, store, session_id, options = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+
+    @tool
+    def send_refund(transaction_id: str) -> str:
+        '''Send a refund.
+
+        Args:
+            transaction_id: The transaction id.
+        '''
+        return "sent"
+
+    @tool
+    def crash(transaction_id: str) -> str:
+        '''Crash the process.
+
+        Args:
+            transaction_id: The transaction id.
+        '''
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    client = MistralClient(endpoint=endpoint, max_retries=0)
+    agent = Agent("mistral-large-latest", [send_refund, crash], client=client)
+    agent.run("Refund T1001, then crash", session=open_session(store, session_id, **options))
+    """
+)
+
+
+def test_a_process_killed_mid_run_keeps_its_finished_steps_and_frees_the_conversation(store: str) -> None:
+    from mistral_agents.testing import Reply
+
+    script = [
+        Reply.tool_call("send_refund", {"transaction_id": "T1001"}),
+        Reply.tool_call("crash", {"transaction_id": "x"}),
+    ]
+    session_id = new_id()
+    options = {**options_for(store), **({} if store.startswith("postgres") else {"lease": 1.0})}
+    with OfflineServer(OfflineModel(script=[*script, "Hello again."])) as server:
+        process = spawn(CRASH_SCRIPT, server.url, store, session_id, json.dumps(options))
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == -9, err[-2000:]
+
+        session = open_session(store, session_id, lock_timeout=20, **options)
+        stored = session.get_messages()
+        assert [m.role for m in stored] == ["user", "assistant", "tool"]  # the refund was sent: never forgotten
+        assert stored[2].content == "sent"
+
+        from mistral_agents import Agent, MistralClient
+
+        with MistralClient(endpoint=server.url, max_retries=0) as client:
+            result = Agent("mistral-large-latest", client=client).run("are you there?", session=session)
+        assert result.output == "Hello again."
+        assert [m.role for m in session.get_messages()] == ["user", "assistant", "tool", "user", "assistant"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mistral_agents import DEFER, PendingCall, tool
+from mistral_agents import DEFER, PendingCall, pending_calls, tool
 from mistral_agents.sessions import SQLiteSession
 from mistral_agents.testing import OfflineModel, Reply
 from mistral_agents.tools import PreparedCall
@@ -99,6 +99,7 @@ async def test_partial_decisions_pause_again_for_the_rest_and_calls_without_appr
     again = await h.run(agent, None, history=paused.messages, approvals={b.tool_call_id: True})
 
     assert again.paused and again.pending == [a] and ran == ["T1003"]
+    assert pending_calls(again.messages, agent.tools) == [a] == pending_calls(again.messages)
     assert [m.role for m in again.new_messages] == ["tool", "tool"]  # the status call and T1003, in call order
     assert [o.name for o in again.tool_calls] == ["retrieve_payment_status", "refund"]
     assert len(model.chat_requests) == 1
@@ -137,6 +138,7 @@ async def test_a_paused_run_with_a_session_resumes_from_the_session(h: Harness) 
     paused = await h.run(agent, "Refund T1001", session=session)
     stored = session.get_messages()
     assert [m.role for m in stored] == ["user", "assistant"] and stored[-1].tool_calls
+    assert pending_calls(stored, agent.tools) == paused.pending  # what a service shows a human, from the store
 
     result = await h.run(agent, None, session=session, approvals={paused.pending[0].tool_call_id: True})
 

@@ -19,6 +19,13 @@ PAYMENTS = {
 }
 
 
+def _payment(transaction_id: str) -> dict[str, object]:
+    payment = PAYMENTS.get(transaction_id.strip().upper())
+    if payment is None:
+        raise KeyError(f"no transaction {transaction_id}")
+    return payment
+
+
 @tool
 def retrieve_payment_status(transaction_id: str) -> dict[str, str]:
     """Get the payment status of a transaction.
@@ -26,10 +33,7 @@ def retrieve_payment_status(transaction_id: str) -> dict[str, str]:
     Args:
         transaction_id: The transaction id, e.g. T1001.
     """
-    payment = PAYMENTS.get(transaction_id.strip().upper())
-    if payment is None:
-        raise KeyError(f"no transaction {transaction_id}")
-    return {"status": str(payment["status"])}
+    return {"status": str(_payment(transaction_id)["status"])}
 
 
 @tool
@@ -39,7 +43,4 @@ def retrieve_payment_date(transaction_id: str) -> dict[str, str]:
     Args:
         transaction_id: The transaction id, e.g. T1001.
     """
-    payment = PAYMENTS.get(transaction_id.strip().upper())
-    if payment is None:
-        raise KeyError(f"no transaction {transaction_id}")
-    return {"date": str(payment["date"])}
+    return {"date": str(_payment(transaction_id)["date"])}

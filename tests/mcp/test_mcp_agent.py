@@ -288,10 +288,23 @@ async def test_a_server_that_cannot_start_is_a_clear_error(h: Harness) -> None:
     await server.aclose()
 
 
+async def test_an_http_server_that_refuses_is_a_clear_error(h: Harness) -> None:
+    from .conftest import free_port
+
+    server = MCPServerHTTP(f"http://127.0.0.1:{free_port()}/mcp", connect_timeout=10)
+    model = OfflineModel(script=["never asked"])
+    with pytest.raises(MCPServerError, match=r"MCPServerHTTP\('http://127.0.0.1:\d+/mcp'\) could not be started"):
+        await h.run(agent_on(h, model, [server]))
+    await server.aclose()
+
+
 def test_reprs_hide_credentials() -> None:
     server = MCPServerHTTP("https://user:secret@mcp.example.com/mcp?token=abc", headers={"Authorization": "Bearer s3"})
-    assert repr(server) == "MCPServerHTTP('https://mcp.example.com/mcp')"
-    assert "s3" not in repr(vars(server).get("_shown"))
+    assert repr(server) == "MCPServerHTTP('https://mcp.example.com/mcp')"  # no userinfo, no query, no headers
+    assert (
+        repr(MCPServerStdio("python", ["server.py"], env={"API_KEY": "k3y"}))
+        == "MCPServerStdio('python', ['server.py'])"
+    )
 
 
 def test_import_mistral_agents_does_not_import_mcp() -> None:

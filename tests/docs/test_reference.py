@@ -4,6 +4,7 @@
   ``::: path`` entry under ``docs/reference/``, and no entry names a private object;
 - no docstring of the package uses a Sphinx role (``:class:`X```): the docs speak Markdown, where links are
   ``[`X`][mistral_agents.x.X]``;
+- the install section of ``docs/index.md`` lists every extra of ``pyproject.toml`` (and no other);
 - code blocks in ``docs/`` are at most 88 columns wide, so they never scroll sideways in the content column.
 """
 
@@ -155,3 +156,15 @@ def test_the_width_check_measures_inside_fences_only() -> None:
         + "\n    ```\n"
     )
     assert wide_lines(text) == [(5, 89)]
+
+
+def test_the_install_section_lists_every_extra() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
+    for_users = declared - {"dev", "bench", "docs"}
+    listed = set(re.findall(r"^\| `([\w-]+)` \|", (ROOT / "docs" / "index.md").read_text(), re.M))
+    assert listed == for_users, (
+        "docs/index.md's install table must list the user-facing extras of pyproject.toml: "
+        f"missing {sorted(for_users - listed)}, not an extra {sorted(listed - for_users)}"
+    )

@@ -248,18 +248,8 @@ def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]
         output = _output(plan, state, message)
         if output is _ASK_AGAIN:
             continue
-        result: RunResult[Any] = RunResult(
-            output=output,
-            messages=state.messages,
-            usage=state.usage,
-            steps=state.steps,
-            tool_calls=state.tool_calls,
-            finish_reason=None if finish_reason is None else str(getattr(finish_reason, "value", finish_reason)),
-            new_message_index=state.new_message_index,
-        )
-        state.settled = len(state.messages)
-        yield Emit(FinalResult(result))
-        return result
+        reason = None if finish_reason is None else str(getattr(finish_reason, "value", finish_reason))
+        return (yield from _finish(state, output, reason))
 
 
 def _tool_step(
@@ -314,16 +304,23 @@ def _tool_step(
 
 def _paused(state: RunState, pending: list[PendingCall]) -> Generator[Effect, Any, RunResult[Any]]:
     """The run stops here until someone decides on ``pending`` (the transcript ends with their call)."""
+    return (yield from _finish(state, None, "tool_calls", pending))
+
+
+def _finish(
+    state: RunState, output: Any, finish_reason: str | None, pending: list[PendingCall] | None = None
+) -> Generator[Effect, Any, RunResult[Any]]:
+    """The run's result, announced: the whole transcript is settled (a session stores all of it)."""
     state.settled = len(state.messages)
     result: RunResult[Any] = RunResult(
-        output=None,
+        output=output,
         messages=state.messages,
         usage=state.usage,
         steps=state.steps,
         tool_calls=state.tool_calls,
-        finish_reason="tool_calls",
+        finish_reason=finish_reason,
         new_message_index=state.new_message_index,
-        pending=pending,
+        pending=pending or [],
     )
     yield Emit(FinalResult(result))
     return result

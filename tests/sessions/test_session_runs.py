@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -89,19 +90,18 @@ async def test_an_api_error_after_a_tool_step_keeps_the_prompt_and_the_finished_
     assert_valid(session)
 
 
-async def test_max_steps_and_tool_errors_store_every_finished_step(h: Harness) -> None:
-    loop_model = OfflineModel(script=[Reply.tool_call("retrieve_payment_status", {"transaction_id": "T1001"})] * 2)
-    agent = h.agent(loop_model, [retrieve_payment_status], system_prompt="You help.", max_steps=2)
+@pytest.mark.parametrize(
+    ("transaction", "options", "error"),
+    [("T1001", {"max_steps": 2}, MaxStepsExceeded), ("T9", {"max_tool_errors": 1}, ToolError)],
+    ids=["max-steps", "tool-errors"],
+)
+async def test_max_steps_and_tool_errors_store_every_finished_step(
+    h: Harness, transaction: str, options: dict[str, int], error: type[Exception]
+) -> None:
+    model = OfflineModel(script=[Reply.tool_call("retrieve_payment_status", {"transaction_id": transaction})] * 2)
+    agent = h.agent(model, [retrieve_payment_status], system_prompt="You help.", **options)
     session = SQLiteSession("s")
-    with pytest.raises(MaxStepsExceeded):
-        await h.run(agent, "status?", session=session)
-    assert stored_roles(session) == ["user", "assistant", "tool", "assistant", "tool"]
-    assert_valid(session)
-
-    bad = OfflineModel(script=[Reply.tool_call("retrieve_payment_status", {"transaction_id": "T9"})] * 2)
-    agent = h.agent(bad, [retrieve_payment_status], system_prompt="You help.", max_tool_errors=1)
-    session = SQLiteSession("s")
-    with pytest.raises(ToolError):
+    with pytest.raises(error):
         await h.run(agent, "status?", session=session)
     assert stored_roles(session) == ["user", "assistant", "tool", "assistant", "tool"]
     assert_valid(session)
@@ -193,3 +193,40 @@ async def test_stored_messages_keep_unknown_fields_exactly() -> None:
     assert await session.aget_messages() == messages
     await session.aclear()
     assert session.get_messages() == []
+
+
+class ListSession:
+    """A user's own store: only the protocol's methods (no lock), as the docs say one may write."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.messages: list[ChatMessage] = []
+
+    def get_messages(self) -> list[ChatMessage]:
+        return list(self.messages)
+
+    def add_messages(self, messages: Sequence[ChatMessage]) -> None:
+        self.messages.extend(messages)
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+    async def aget_messages(self) -> list[ChatMessage]:
+        return self.get_messages()
+
+    async def aadd_messages(self, messages: Sequence[ChatMessage]) -> None:
+        self.add_messages(messages)
+
+    async def aclear(self) -> None:
+        self.clear()
+
+
+async def test_a_session_of_your_own_needs_only_the_protocol(h: Harness) -> None:
+    model = OfflineModel()
+    agent = h.agent(model, [retrieve_payment_status])
+    session = ListSession("mine")
+    await h.run(agent, "What's the status of my transaction T1002?", session=session)
+    await h.run(agent, "And the date?", session=session)
+    assert [m.role for m in session.messages] == ["user", "assistant", "tool", "assistant", "user", "assistant"]
+    with pytest.raises(TypeError, match="Session protocol"):
+        await h.run(agent, "hi", session=object())  # type: ignore[arg-type]

@@ -74,6 +74,11 @@ class Tmux:
     def type(self, text: str) -> None:
         self("send-keys", "-t", "chat", "-l", text)
 
+    def send(self, line: str) -> None:
+        """Type a line and press Enter."""
+        self.type(line)
+        self.keys("Enter")
+
     def screen(self) -> str:
         return self("capture-pane", "-p", "-t", "chat", "-S", "-200")
 
@@ -146,6 +151,13 @@ def _chat(tmux: Tmux, tmp_path: Path, url: str, *options: str) -> None:
     tmux.wait_for(lambda screen: "you>" in screen, "the prompt")
 
 
+def _interrupt_a_running_tool(terminal: Tmux, tmp_path: Path) -> None:
+    """Ask for the slow tool, wait until it runs, press Ctrl-C."""
+    terminal.send("Please wait for the release of T1")
+    terminal.wait_for(lambda s: (tmp_path / "started").exists() and "wait_for_release" in s, "the tool call")
+    terminal.keys("C-c")
+
+
 def test_history_ctrl_c_and_markdown_in_a_real_terminal(
     terminal: Tmux, tmp_path: Path, server: tuple[OfflineModel, OfflineServer]
 ) -> None:
@@ -153,8 +165,7 @@ def test_history_ctrl_c_and_markdown_in_a_real_terminal(
     _chat(terminal, tmp_path, running.url)
 
     # Markdown is rendered: no ** or backticks, a table drawn, not printed as |---|.
-    terminal.type("show me markdown")
-    terminal.keys("Enter")
+    terminal.send("show me markdown")
     screen = terminal.wait_for(lambda s: "Paris" in s and _prompt_last(s), "the whole answer, then a prompt")
     assert "Here is bold, code and a table:" in screen
     assert "**" not in screen and "`" not in screen and "|---|" not in screen
@@ -168,15 +179,11 @@ def test_history_ctrl_c_and_markdown_in_a_real_terminal(
     assert len(model.chat_requests) == 2
 
     # Ctrl-C while a tool runs cancels that turn only.
-    terminal.type("Please wait for the release of T1")
-    terminal.keys("Enter")
-    terminal.wait_for(lambda s: (tmp_path / "started").exists() and "wait_for_release" in s, "the tool call")
-    terminal.keys("C-c")
+    _interrupt_a_running_tool(terminal, tmp_path)
     terminal.wait_for(lambda s: "cancelled" in s, "the cancellation")
     terminal.wait_for(_prompt_last, "a new prompt")
 
-    terminal.type("hello")
-    terminal.keys("Enter")
+    terminal.send("hello")
     terminal.wait_for(lambda s: "Hello! How can I help you today?" in s, "an answer after the cancelled turn")
     last = model.chat_requests[-1]["messages"]
     assert [m["content"] for m in last if m["role"] == "user"] == [
@@ -196,13 +203,9 @@ def test_ctrl_c_mid_turn_keeps_a_named_session_usable(
 ) -> None:
     model, running = server
     _chat(terminal, tmp_path, running.url, "--session", "support")
-    terminal.type("Please wait for the release of T1")
-    terminal.keys("Enter")
-    terminal.wait_for(lambda s: (tmp_path / "started").exists() and "wait_for_release" in s, "the tool call")
-    terminal.keys("C-c")
+    _interrupt_a_running_tool(terminal, tmp_path)
     terminal.wait_for(lambda s: "cancelled" in s and _prompt_last(s), "the cancellation, then a prompt")
-    terminal.type("hello")
-    terminal.keys("Enter")
+    terminal.send("hello")
     screen = terminal.wait_for(lambda s: "Hello! How can I help you today?" in s, "an answer after the cancelled turn")
     assert "error" not in screen
     assert model.rejections == []  # what the session kept of the cancelled turn is a valid transcript
@@ -214,7 +217,6 @@ def test_an_answer_taller_than_the_terminal_is_shown_once(
 ) -> None:
     _, running = server
     _chat(terminal, tmp_path, running.url)
-    terminal.type("show me a long list")
-    terminal.keys("Enter")
+    terminal.send("show me a long list")
     screen = terminal.wait_for(lambda s: "The end." in s and _prompt_last(s), "the whole answer, then a prompt")
     assert [screen.count(f"item {i:03d} is here") for i in range(80)] == [1] * 80

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._catalog import embeddings_body, model_cards
+from ._judge import second_opinion
 from ._render import RenderOptions, render_reply
 from ._reply import Reply, as_reply
 from ._rules import RuleViolation, check_chat_request, check_embeddings_request, validation_error
@@ -203,6 +204,8 @@ class OfflineModel:
         body = request.json
         checked = self.validate or not isinstance(body, dict)
         violation = check_chat_request(body, openai_compatible=self.openai_compatible) if checked else None
+        if self.validate and not self.openai_compatible:
+            second_opinion(body, violation)
         rejected = self._reject(request, violation)
         if rejected is not None:
             return rejected

@@ -153,10 +153,67 @@ def _is_bool(value: Any) -> bool:
     return isinstance(value, bool)
 
 
-def _is_content(value: Any) -> bool:
-    return isinstance(value, str) or (
-        isinstance(value, list) and all(isinstance(part, dict) and "type" in part for part in value)
-    )
+#: Content pieces (``{"type": ..., ...}``): the field each type carries, and the roles that may use it.
+PIECE_FIELDS = {
+    "text": "text",
+    "image_url": "image_url",
+    "image": "image",
+    "input_audio": "input_audio",
+    "audio_url": "audio_url",
+    "thinking": "thinking",
+}
+PIECES_BY_ROLE = {
+    "user": frozenset({"text", "image_url", "image", "input_audio", "audio_url"}),
+    "system": frozenset({"text", "input_audio", "thinking"}),
+    "assistant": frozenset({"text", "thinking"}),
+    "tool": frozenset({"text"}),
+}
+
+
+def _check_content(message: dict[str, Any], role: str, loc: Loc, details: _Details, openai_compatible: bool) -> None:
+    """``content``: required (and not null) on user and tool messages; a string or a list of pieces, each of a
+    known type allowed for the role, carrying its field with a value of the right type (an OpenAI-compatible server
+    only needs each piece to have a ``type``)."""
+    content = message.get("content")
+    if content is None:
+        if role in ("user", "tool") or (role == "system" and "content" not in message):
+            if "content" not in message:
+                details.add("missing", (*loc, "content"), "Field required")
+            else:
+                details.add("string_type", (*loc, "content"), "Input should be a valid string or list of chunks")
+        return
+    if isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        details.add("string_type", (*loc, "content"), "Input should be a valid string or list of chunks", content)
+        return
+    for index, piece in enumerate(content):
+        where = (*loc, "content", index)
+        kind = piece.get("type") if isinstance(piece, dict) else None
+        if openai_compatible and isinstance(kind, str):
+            continue
+        if not isinstance(piece, dict) or kind not in PIECE_FIELDS:
+            expected = ", ".join(f"'{name}'" for name in PIECE_FIELDS)
+            details.add("union_tag_invalid", where, f"Input tag {kind!r} found using 'type' does not match any of "
+                        f"the expected tags: {expected}", piece)  # fmt: skip
+            continue
+        if kind not in PIECES_BY_ROLE[role]:
+            details.add(
+                "value_error", where, f"Value error, a '{kind}' piece cannot be used in a {role} message", piece
+            )
+            continue
+        field_name = PIECE_FIELDS[kind]
+        value = piece.get(field_name)
+        if field_name not in piece:
+            details.add("missing", (*where, field_name), "Field required", piece)
+        elif not _piece_value_ok(kind, value):
+            details.add("string_type", (*where, field_name), "Input should be a valid string", value)
+
+
+def _piece_value_ok(kind: str, value: Any) -> bool:
+    if kind in ("image_url", "audio_url") and isinstance(value, dict):
+        return isinstance(value.get("url"), str)
+    return isinstance(value, str) or (kind == "input_audio" and isinstance(value, bytes))
 
 
 def check_chat_request(body: Any, *, openai_compatible: bool = False) -> RuleViolation | None:
@@ -288,12 +345,7 @@ def _check_message_shape(message: Any, index: int, details: _Details, openai_com
         return
     if not openai_compatible:
         details.extra(message, MESSAGE_FIELDS[role], loc)
-    if role in ("system", "user") and "content" not in message:
-        details.add("missing", (*loc, "content"), "Field required")
-    if message.get("content") is not None and not _is_content(message["content"]):
-        details.add(
-            "string_type", (*loc, "content"), "Input should be a valid string or list of chunks", message["content"]
-        )
+    _check_content(message, role, loc, details, openai_compatible)
     details.typed(message, "prefix", _is_bool, "bool_type", "Input should be a valid boolean", loc)
     details.typed(message, "tool_call_id", _is_str, "string_type", "Input should be a valid string", loc)
     details.typed(message, "name", _is_str, "string_type", "Input should be a valid string", loc)
@@ -471,27 +523,187 @@ def _check_tools(tools: list[dict[str, Any]]) -> RuleViolation | None:
 
 
 JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+_SCHEMA_KEYWORDS = ("additionalItems", "additionalProperties", "contains", "else", "if", "not", "propertyNames", "then")
+_SCHEMA_MAPS = ("definitions", "properties", "patternProperties")  # ("$defs" is not a Draft 7 keyword)
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+_COUNTS = ("maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties")
+_NUMBERS = ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum")
+_STRINGS = ("$id", "$schema", "$ref", "$comment", "title", "description", "format", "contentMediaType",
+            "contentEncoding")  # fmt: skip
+_BOOLEANS = ("uniqueItems", "readOnly")
 
 
 def _schema_problem(schema: Any) -> str | None:
-    """A Draft 7 sanity check of a parameters schema (types, properties, required); None when it looks valid."""
-    if isinstance(schema, bool):
-        return None
-    if not isinstance(schema, dict):
-        return f"{schema!r} is not of type 'object', 'boolean'"
-    kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    for each in kinds:
-        if each is not None and each not in JSON_TYPES:
-            return f"{each!r} is not valid under any of the given schemas"
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict):
-        return f"{properties!r} is not of type 'object'"
-    required = schema.get("required", [])
-    if not (isinstance(required, list) and all(isinstance(item, str) for item in required)):
-        return f"{required!r} is not of type 'array' of strings"
-    for sub in (*properties.values(), schema.get("items", True), schema.get("additionalProperties", True)):
-        problem = _schema_problem(sub)
+    """What makes ``schema`` invalid under the Draft 7 meta-schema (as ``jsonschema``'s ``check_schema`` and so
+    mistral-common see it), or None. Iterative: schemas from users can nest deeply."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, bool):
+            continue
+        if not isinstance(node, dict):
+            return f"{node!r} is not of type 'object', 'boolean'"
+        problem = _keyword_problem(node, stack)
         if problem:
             return problem
     return None
+
+
+def _keyword_problem(node: dict[str, Any], stack: list[Any]) -> str | None:
+    if "type" in node:
+        kind = node["type"]
+        kinds = kind if isinstance(kind, list) else [kind]
+        if isinstance(kind, list) and (not kind or len(set(map(repr, kind))) != len(kind)):
+            return f"{kind!r} is not valid under any of the given schemas"
+        for each in kinds:
+            if not isinstance(each, str) or each not in JSON_TYPES:
+                return f"{each!r} is not valid under any of the given schemas"
+    if "enum" in node and not isinstance(node["enum"], list):
+        return f"{node['enum']!r} is not of type 'array'"
+    if "required" in node:
+        required = node["required"]
+        if not isinstance(required, list) or not all(isinstance(item, str) for item in required):
+            return f"{required!r} is not of type 'array' of strings"
+        if len(set(required)) != len(required):
+            return f"{required!r} has non-unique elements"
+    if "examples" in node and not isinstance(node["examples"], list):
+        return f"{node['examples']!r} is not of type 'array'"
+    for key in _COUNTS:
+        if key in node and (isinstance(node[key], bool) or not _is_count(node[key])):
+            return f"{node[key]!r} is not a non-negative integer ({key})"
+    for key in _NUMBERS:
+        if key in node and (isinstance(node[key], bool) or not isinstance(node[key], int | float)):
+            return f"{node[key]!r} is not of type 'number' ({key})"
+    if "multipleOf" in node:
+        value = node["multipleOf"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            return f"{value!r} is not a number greater than 0 (multipleOf)"
+    for key in _STRINGS:
+        if key in node and not isinstance(node[key], str):
+            return f"{node[key]!r} is not of type 'string' ({key})"
+    for key in _BOOLEANS:
+        if key in node and not isinstance(node[key], bool):
+            return f"{node[key]!r} is not of type 'boolean' ({key})"
+    if "pattern" in node:
+        problem = _regex_problem(node["pattern"])
+        if problem:
+            return problem
+    for key in _SCHEMA_KEYWORDS:
+        if key in node:
+            stack.append(node[key])
+    for key in _SCHEMA_MAPS:
+        if key in node:
+            if not isinstance(node[key], dict):
+                return f"{node[key]!r} is not of type 'object' ({key})"
+            if key == "patternProperties":
+                for pattern in node[key]:
+                    problem = _regex_problem(pattern)
+                    if problem:
+                        return problem
+            stack.extend(node[key].values())
+    for key in _SCHEMA_LISTS:
+        if key in node:
+            if not isinstance(node[key], list) or not node[key]:
+                return f"{node[key]!r} is not a non-empty array of schemas ({key})"
+            stack.extend(node[key])
+    if "items" in node:
+        items = node["items"]
+        if isinstance(items, list) and not items:
+            return "[] is not a non-empty array of schemas (items)"
+        stack.extend(items if isinstance(items, list) else [items])
+    if "dependencies" in node:
+        dependencies = node["dependencies"]
+        if not isinstance(dependencies, dict):
+            return f"{dependencies!r} is not of type 'object' (dependencies)"
+        for value in dependencies.values():
+            if isinstance(value, list):
+                if not all(isinstance(item, str) for item in value) or len(set(value)) != len(value):
+                    return f"{value!r} is not an array of distinct strings (dependencies)"
+            else:
+                stack.append(value)
+    return None
+
+
+def _is_count(value: Any) -> bool:
+    return (isinstance(value, int) or (isinstance(value, float) and value.is_integer())) and value >= 0
+
+
+def _regex_problem(pattern: Any) -> str | None:
+    if not isinstance(pattern, str):
+        return f"{pattern!r} is not of type 'string' (pattern)"
+    try:
+        re.compile(pattern)
+    except re.error:
+        return f"{pattern!r} is not a 'regex'"
+    return None
+
+
+# --- where these rules deliberately differ from mistral-common's validator --------------------------------------
+# The test suite judges every request it sends to the offline model with both these rules and mistral-common's
+# request validator (serving mode, tokenizer v11 rules; see ``_judge``). A disagreement fails the test that caused
+# it, unless it is one of the deliberate differences below.
+
+#: Our rules reject, mistral-common accepts: the hosted API is stricter than mistral-common here, and so are we.
+#: Keys are patterns matched against our violation's message; values say why.
+STRICTER_THAN_MISTRAL_COMMON: dict[str, str] = {
+    r"^Unexpected role '(user|system)' after role 'tool'$": (
+        "the hosted API answers 400 invalid_request_message_order (code 3230, seen on the wire) for a user or "
+        "system turn right after tool results; mistral-common's validator allows it"
+    ),
+    r"^Unexpected role '(assistant|system)' after role 'assistant'$": (
+        "the hosted API allows only user or tool turns after an assistant turn; mistral-common allows "
+        "assistant after assistant"
+    ),
+    r"^Expected last role User or Tool": (
+        "a one-message conversation that is an assistant message: mistral-common checks the last role only when "
+        "there are two messages or more"
+    ),
+}
+
+#: Our rules accept, mistral-common rejects: the hosted API accepts it (the judge removes it before asking).
+LAXER_THAN_MISTRAL_COMMON: dict[str, str] = {
+    "tool_calls[].index": (
+        "responses carry an `index` in each tool call and the official SDK (v1) sends it back in the next request; "
+        "the hosted API accepts it, mistral-common's ToolCall model forbids it"
+    ),
+    "sampling and transport fields": (
+        "temperature (the hosted API takes 0-1.5, mistral-common 0-1), top_p, max_tokens, random_seed, stream, "
+        "stop, n, penalties, safe_prompt, ...: not part of mistral-common's request model, so only we judge them"
+    ),
+}
+
+
+def deliberate_difference(violation: RuleViolation) -> str | None:
+    """Why our rule rejects what mistral-common accepts, when that is deliberate; else None."""
+    message = violation.message
+    for pattern, why in STRICTER_THAN_MISTRAL_COMMON.items():
+        if re.search(pattern, message):
+            return why
+    return None
+
+
+def for_mistral_common(body: dict[str, Any], judged: tuple[str, ...]) -> dict[str, Any]:
+    """``body`` as mistral-common's request model takes it: only the ``judged`` fields, without what
+    `LAXER_THAN_MISTRAL_COMMON` lists."""
+    out = {key: body[key] for key in judged if key in body and body[key] is not None}
+    messages = out.get("messages")
+    if isinstance(messages, list) and any(isinstance(m, dict) and m.get("tool_calls") for m in messages):
+        out["messages"] = [_without_call_index(m) for m in messages]
+    return out
+
+
+def _without_call_index(message: Any) -> Any:
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    if not isinstance(calls, list):
+        return message
+    stripped = [{k: v for k, v in call.items() if k != "index"} if isinstance(call, dict) else call for call in calls]
+    return {**message, "tool_calls": stripped}
+
+
+def outside(violation: RuleViolation, judged: tuple[str, ...]) -> bool:
+    """Whether every problem of a 422 ``violation`` is in a body field outside ``judged``."""
+    message = violation.body.get("message")
+    if violation.status != 422 or not isinstance(message, dict):
+        return False
+    locations = [detail.get("loc", []) for detail in message.get("detail", [])]
+    return bool(locations) and all(len(loc) > 1 and loc[1] not in judged for loc in locations)

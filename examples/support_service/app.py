@@ -41,11 +41,12 @@ from mistral_agents import (
     ToolCallEvent,
     ToolResultEvent,
     messages_to_json,
+    pending_calls,
 )
 from mistral_agents.sessions import Session, SessionBusyError
 
 from .bot import build_agent, make_client
-from .store import SessionStore, pending_calls
+from .store import SessionStore
 
 PAGE = Path(__file__).with_name("static") / "index.html"
 CustomerId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -116,10 +117,8 @@ async def run_events(
 
 
 async def waiting_for_approval(session: Session) -> list[dict[str, str]]:
-    """The calls of this customer's paused run that need a human (an empty list when none is paused)."""
-    tools = app.state.agent.tools
-    calls = pending_calls(await session.aget_messages())
-    return [call for call in calls if call["name"] in tools and tools[call["name"]].requires_approval]
+    """The calls of this customer's paused run that wait for a human (none when no run is paused)."""
+    return [asdict(call) for call in pending_calls(await session.aget_messages(), app.state.agent.tools)]
 
 
 @app.get("/", include_in_schema=False)

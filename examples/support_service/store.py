@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from mistral_agents import ChatMessage
 from mistral_agents.sessions import Session
 
 DEFAULT_DATABASE = "support_service.db"
@@ -64,20 +63,3 @@ class SessionStore:
             close = getattr(session, "close", None)
             if close is not None:
                 close()
-
-
-def pending_calls(messages: list[ChatMessage]) -> list[dict[str, str]]:
-    """The tool calls of a paused run: the last assistant message's calls that have no result yet."""
-    answered: set[str] = set()
-    for message in reversed(messages):
-        if message.role == "tool" and message.tool_call_id:
-            answered.add(message.tool_call_id)
-        elif message.role == "assistant":
-            return [
-                {"tool_call_id": call.id, "name": call.function.name, "arguments": call.function.arguments}
-                for call in message.tool_calls or []
-                if call.id not in answered
-            ]
-        else:
-            return []
-    return []

@@ -168,8 +168,16 @@ class Agent(Generic[OutputT]):
     ) -> RunResult[OutputT]:
         """Run to the final answer (or to a pause for approvals: ``result.paused``).
 
-        ``session``: the conversation is loaded from it and what the run adds is stored in it (not with
-        ``history``). ``approvals`` (``{tool_call_id: bool}``) resumes a paused run, with ``prompt=None``.
+        Args:
+            prompt: The user's message (text or a [`ChatMessage`][mistral_agents.models.chat_completion.ChatMessage]);
+                ``None`` to resume a paused run.
+            history: The conversation so far (messages or dicts in wire form); not with ``session``.
+            deps: For tools that take a [`RunContext`][mistral_agents.tools.RunContext] (default: the agent's).
+            session: The conversation is loaded from it, and what the run adds is stored in it.
+            approvals: ``{tool_call_id: bool}``: the decisions that resume a paused run (with ``prompt=None``).
+
+        Returns:
+            The answer, the transcript, the usage and the tool calls made.
         """
         events = self._events(self._session_run(prompt, history, deps, session, approvals), stream=False)
         try:
@@ -210,7 +218,7 @@ class Agent(Generic[OutputT]):
         approvals: Approvals | None = None,
     ) -> Iterator[AgentEvent]:
         """Run with streaming: text deltas, tool calls, tool results, then the
-        [`FinalResult`][mistral_agents.agent.FinalResult].
+        [`FinalResult`][mistral_agents.agent.FinalResult]; arguments as for [`run`][mistral_agents.agent.Agent.run].
         """
         return self._events(self._session_run(prompt, history, deps, session, approvals), stream=True)
 

@@ -114,7 +114,7 @@ class _MCPServer:
             self._loop = self._thread = None
         if loop is None or thread is None:
             return
-        asyncio.run_coroutine_threadsafe(self._disconnect(), loop).result()
+        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
 
@@ -125,7 +125,7 @@ class _MCPServer:
             self._loop = self._thread = None
         if loop is None or thread is None:
             return
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._disconnect(), loop))
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._shutdown(), loop))
         loop.call_soon_threadsafe(loop.stop)
         await asyncio.to_thread(thread.join)
 
@@ -325,6 +325,15 @@ class _MCPServer:
         """Handshake-era servers send ``notifications/tools/list_changed``."""
         if isinstance(message, mcp_types.ToolListChangedNotification):
             self._stale = True
+
+    async def _shutdown(self) -> None:
+        """Disconnect, then end whatever still runs on the loop: a call in flight fails instead of hanging."""
+        await self._disconnect()
+        current = asyncio.current_task()
+        others = [task for task in asyncio.all_tasks() if task is not current]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     async def _disconnect(self) -> None:
         repair, self._repair = self._repair, None

@@ -13,13 +13,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from mistral_agents import Agent, MistralAsyncClient, MistralClient, ToolError, tool
 from mistral_agents.agent import FinalResult, ToolResultEvent
-from mistral_agents.mcp import MCPServerError, MCPServerHTTP, MCPServerStdio
+from mistral_agents.mcp import MCPServerError, MCPServerHTTP, MCPServerStdio, MCPToolError
 from mistral_agents.testing import OfflineModel, Reply
 from mistral_agents.tools import PreparedCall, ToolDefinitionError
 
@@ -311,3 +313,26 @@ def test_import_mistral_agents_does_not_import_mcp() -> None:
     code = "import sys, mistral_agents; from mistral_agents import Agent; print('mcp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_closing_the_server_ends_a_call_in_flight(toolbox_url: str) -> None:
+    server = MCPServerHTTP(toolbox_url)
+    nap = next(t for t in server.list_tools() if t.name == "nap")
+    started = threading.Event()
+    original = server._call_here
+
+    async def marked(name: str, arguments: dict[str, Any]) -> Any:
+        started.set()
+        return await original(name, arguments)
+
+    server._call_here = marked  # type: ignore[method-assign]
+
+    async def call() -> Any:
+        return await nap.call({"seconds": 60})
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(asyncio.run, call())
+        assert started.wait(30)
+        server.close()
+        with pytest.raises((asyncio.CancelledError, MCPToolError)):
+            future.result(timeout=30)  # not the nap's 60 seconds, nor forever

@@ -15,20 +15,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._servers import DEFAULT_TIMEOUT, MCPServerError, MCPServerHTTP, MCPServerStdio
+    from ._servers import DEFAULT_TIMEOUT, MCPServerError, MCPServerHTTP, MCPServerSSE, MCPServerStdio
     from ._tools import MCPTimeoutError, MCPTool, MCPToolError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MCPServerError",
     "MCPServerHTTP",
+    "MCPServerSSE",
     "MCPServerStdio",
     "MCPTimeoutError",
     "MCPTool",
     "MCPToolError",
 ]
 
-_SERVERS = {"DEFAULT_TIMEOUT", "MCPServerError", "MCPServerHTTP", "MCPServerStdio"}
+_SERVERS = {"DEFAULT_TIMEOUT", "MCPServerError", "MCPServerHTTP", "MCPServerSSE", "MCPServerStdio"}
 
 
 def __getattr__(name: str) -> Any:

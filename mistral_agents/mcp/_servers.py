@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import mcp.types as mcp_types
 from mcp import Client
+from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -30,7 +31,7 @@ from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 
 from ._tools import MCPTimeoutError, MCPTool, MCPToolError
 
-__all__ = ["DEFAULT_TIMEOUT", "MCPServerError", "MCPServerHTTP", "MCPServerStdio"]
+__all__ = ["DEFAULT_TIMEOUT", "MCPServerError", "MCPServerHTTP", "MCPServerSSE", "MCPServerStdio"]
 
 logger = logging.getLogger("mistral_agents.mcp")
 
@@ -42,6 +43,8 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
 #: At most this long to check that a server which timed out still answers.
 _PROBE_TIMEOUT = 5.0
+#: Seconds an SSE event stream may stay silent before the SDK drops it.
+_SSE_IDLE = 24 * 3600.0
 
 ToolFilter = Callable[[str], bool] | Collection[str]
 
@@ -454,6 +457,23 @@ class MCPServerHTTP(_MCPServer):
             create_mcp_http_client(headers=self._headers) as http,
             streamable_http_client(self.url, http_client=http) as streams,
         ):
+            yield streams
+
+
+class MCPServerSSE(MCPServerHTTP):
+    """An MCP server on the older HTTP+SSE transport (an SSE endpoint such as `http://127.0.0.1:8000/sse`).
+
+    For servers that do not speak streamable HTTP yet; arguments and options as on
+    [`MCPServerHTTP`][mistral_agents.mcp.MCPServerHTTP].
+    """
+
+    def __repr__(self) -> str:
+        return f"MCPServerSSE({self._shown!r})"
+
+    @asynccontextmanager
+    async def _transport(self) -> AsyncIterator[Any]:
+        # An idle event stream is not a dead server: wait long for the next event (calls have their own timeout).
+        async with sse_client(self.url, headers=self._headers, sse_read_timeout=_SSE_IDLE) as streams:
             yield streams
 
 

@@ -21,12 +21,12 @@ import pytest
 
 from mistral_agents import Agent, MistralAsyncClient, MistralClient, ToolError, tool
 from mistral_agents.agent import FinalResult, ToolResultEvent
-from mistral_agents.mcp import MCPServerError, MCPServerHTTP, MCPServerStdio, MCPToolError
+from mistral_agents.mcp import MCPServerError, MCPServerHTTP, MCPServerSSE, MCPServerStdio, MCPToolError
 from mistral_agents.testing import OfflineModel, Reply
 from mistral_agents.tools import PreparedCall, ToolDefinitionError
 
 from ..agent.helpers import MODEL, Harness
-from .conftest import TOOLBOX
+from .conftest import TOOLBOX, start_http, stop
 
 Server = MCPServerStdio | MCPServerHTTP
 
@@ -336,3 +336,16 @@ def test_closing_the_server_ends_a_call_in_flight(toolbox_url: str) -> None:
         server.close()
         with pytest.raises((asyncio.CancelledError, MCPToolError)):
             future.result(timeout=30)  # not the nap's 60 seconds, nor forever
+
+
+async def test_the_older_sse_transport_works_too(h: Harness) -> None:
+    process, url = start_http(sys.executable, TOOLBOX, "--sse")
+    server = MCPServerSSE(url.removesuffix("/mcp") + "/sse")
+    model = OfflineModel(script=[Reply.tool_call("add", {"a": 20, "b": 22}), "42."])
+    try:
+        result = await h.run(agent_on(h, model, [server]))
+    finally:
+        await server.aclose()
+        stop(process)
+    assert [c.content for c in result.tool_calls] == ["42"]
+    assert repr(server).startswith("MCPServerSSE('http://127.0.0.1:")

@@ -101,5 +101,7 @@ async def grow(ctx: Context) -> str:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--http"]:
         app.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    elif sys.argv[1:2] == ["--sse"]:
+        app.run("sse", host="127.0.0.1", port=int(sys.argv[2]))
     else:
         app.run()

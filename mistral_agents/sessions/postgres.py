@@ -35,7 +35,7 @@ __all__ = ["PostgresSession"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _POOLS: dict[str, ConnectionPool[Any]] = {}
-_READY: set[tuple[int, str]] = set()
+_READY: set[tuple[str, str]] = set()  # (conninfo, table) whose schema this process has made sure of
 _GUARD = threading.Lock()
 #: Serialises CREATE TABLE IF NOT EXISTS between processes (it races on PostgreSQL's catalog otherwise).
 _SCHEMA_LOCK_KEY = 0x6D6973747261
@@ -75,7 +75,7 @@ class PostgresSession(SessionBase):
         self._ensure_schema()
 
     def _ensure_schema(self) -> None:
-        marker = (id(self._pool), self.table)
+        marker = (str(self._pool.conninfo), self.table)
         if marker in _READY:
             return
         table = sql.Identifier(self.table)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mistral_agents import Agent, ChatMessage, MaxStepsExceeded, MistralAsyncClient, ToolError, tool
 from mistral_agents.exceptions import MistralException
-from mistral_agents.sessions import SQLiteSession
+from mistral_agents.sessions import SessionBusyError, SQLiteSession
 from mistral_agents.testing import OfflineModel, Reply, check_chat_request
 from tests.agent.helpers import MODEL, Harness, retrieve_payment_status
 
@@ -230,3 +231,15 @@ async def test_a_session_of_your_own_needs_only_the_protocol(h: Harness) -> None
     assert [m.role for m in session.messages] == ["user", "assistant", "tool", "assistant", "user", "assistant"]
     with pytest.raises(TypeError, match="Session protocol"):
         await h.run(agent, "hi", session=object())  # type: ignore[arg-type]
+
+
+async def test_a_run_on_a_busy_conversation_raises_before_sending_anything(h: Harness, tmp_path: Path) -> None:
+    model = OfflineModel(script=["never sent"])
+    agent = h.agent(model)
+    holder = SQLiteSession("busy", tmp_path / "s.db")
+    waiter = SQLiteSession("busy", tmp_path / "s.db", lock_timeout=0)
+    with holder.lock():
+        with pytest.raises(SessionBusyError, match="busy"):
+            await h.run(agent, "hello", session=waiter)
+    assert model.chat_requests == [] and waiter.get_messages() == []
+    assert (await h.run(agent, "hello", session=waiter)).output == "never sent"  # free again

@@ -126,7 +126,30 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
             A [`ChatCompletionResponse`][mistral_agents.models.chat_completion.ChatCompletionResponse] (an
                 awaitable of one from [`MistralAsyncClient`][mistral_agents.async_client.MistralAsyncClient]).
         """
-        return self._chat(_chat_body(locals(), stream=False))
+        # The body is built from explicit names (not ``locals()``): nothing but these parameters goes on the wire.
+        return self._chat(
+            _wire.chat_body(
+                model,
+                messages,
+                stream=False,
+                tools=tools,
+                tool_choice=tool_choice,
+                response_format=response_format,
+                params={
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "max_tokens": max_tokens,
+                    "random_seed": random_seed,
+                    "safe_prompt": safe_prompt,
+                    "stop": stop,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "presence_penalty": presence_penalty,
+                    "frequency_penalty": frequency_penalty,
+                    "n": n,
+                    **extra,
+                },
+            )
+        )
 
     def chat_stream(
         self,
@@ -157,7 +180,29 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
                 [`ChatCompletionStreamResponse`][mistral_agents.models.chat_completion.ChatCompletionStreamResponse]
                 chunks (an async iterator from the async client: ``async for``, no ``await``).
         """
-        return self._chat_stream(_chat_body(locals(), stream=True))
+        return self._chat_stream(
+            _wire.chat_body(
+                model,
+                messages,
+                stream=True,
+                tools=tools,
+                tool_choice=tool_choice,
+                response_format=response_format,
+                params={
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "max_tokens": max_tokens,
+                    "random_seed": random_seed,
+                    "safe_prompt": safe_prompt,
+                    "stop": stop,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "presence_penalty": presence_penalty,
+                    "frequency_penalty": frequency_penalty,
+                    "n": n,
+                    **extra,
+                },
+            )
+        )
 
     def embeddings(self, model: str, input: str | Sequence[str], **extra: Any) -> EmbeddingsT:
         """Embeddings of one text or a list of texts.
@@ -203,21 +248,3 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
 
     def _list_models(self) -> ModelsT:
         raise NotImplementedError
-
-
-_NOT_PARAMS = frozenset({"self", "model", "messages", "tools", "tool_choice", "response_format", "extra"})
-
-
-def _chat_body(arguments: dict[str, Any], *, stream: bool) -> dict[str, Any]:
-    """The request body from the arguments of ``chat``/``chat_stream`` (their ``locals()``): one place for both."""
-    params = {name: value for name, value in arguments.items() if name not in _NOT_PARAMS}
-    params.update(arguments["extra"])
-    return _wire.chat_body(
-        arguments["model"],
-        arguments["messages"],
-        stream=stream,
-        tools=arguments["tools"],
-        tool_choice=arguments["tool_choice"],
-        response_format=arguments["response_format"],
-        params=params,
-    )

@@ -238,7 +238,7 @@ def serialize_messages(messages: Sequence[ChatMessage | Mapping[str, Any]]) -> l
         elif role == "tool":
             call_id = wire.get("tool_call_id")
             if not call_id:
-                call_id = _claim_call_id(pending, wire.get("name"))
+                call_id = claim_call_id(pending, wire.get("name"))
                 if call_id is not None:
                     wire["tool_call_id"] = call_id
             else:
@@ -247,7 +247,9 @@ def serialize_messages(messages: Sequence[ChatMessage | Mapping[str, Any]]) -> l
     return out
 
 
-def _claim_call_id(pending: list[tuple[str, str]], name: str | None) -> str | None:
+def claim_call_id(pending: list[tuple[str, str]], name: str | None) -> str | None:
+    """The seed-era match of a tool result without ``tool_call_id``: the first pending ``(id, name)`` call with the
+    result's name (any, when the result has none), taken off ``pending``; None when there is none."""
     for position, (call_id, call_name) in enumerate(pending):
         if name is None or call_name == name:
             del pending[position]

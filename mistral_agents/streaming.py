@@ -21,6 +21,7 @@ from .models.chat_completion import (
     ChatMessage,
     FunctionCall,
     ToolCall,
+    content_text,
 )
 from .models.common import UsageInfo
 
@@ -71,7 +72,7 @@ class StreamAccumulator:
             if isinstance(delta.content, str):
                 parts.content.append(delta.content)
             elif isinstance(delta.content, list):
-                parts.content.extend(_text_of(item) for item in delta.content)
+                parts.content.append(content_text(delta.content))
             if delta.tool_calls:
                 for position, call in enumerate(delta.tool_calls):
                     _merge_call(parts, position, call)
@@ -143,12 +144,6 @@ def _message(parts: _ChoiceParts) -> ChatMessage:
         for _, c in sorted(parts.calls.items(), key=lambda item: (item[1].index, item[0]))
     ]
     return ChatMessage(role=parts.role, content="".join(parts.content), tool_calls=calls or None)
-
-
-def _text_of(item: Any) -> str:
-    if isinstance(item, dict) and item.get("type") == "text":
-        return str(item.get("text", ""))
-    return ""
 
 
 def merge_stream(chunks: Iterable[ChatCompletionStreamResponse]) -> ChatCompletionResponse:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .._wire import EncodedMessages, json_schema_format, message_dict
-from ..models.chat_completion import ChatCompletionResponse, ChatMessage, ToolCall
+from ..models.chat_completion import ChatCompletionResponse, ChatMessage, ToolCall, content_text
 from ..models.common import UsageInfo
 from ..tools import PreparedCall, RunContext, ToolOutcome, ToolRegistry
 from . import _transcript
@@ -421,7 +421,7 @@ _ASK_AGAIN: Any = object()
 
 
 def _output(plan: Plan, state: RunState, message: ChatMessage) -> Any:
-    text = _text(message.content)
+    text = content_text(message.content)  # of chunks (e.g. thinking + text), the text parts are the answer
     if plan.output_type is None:
         return text
     try:
@@ -445,14 +445,6 @@ def _output(plan: Plan, state: RunState, message: ChatMessage) -> Any:
             )
         )
         return _ASK_AGAIN
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # chunks (e.g. thinking + text): the text parts are the answer
-        return "".join(str(c.get("text", "")) for c in content if isinstance(c, dict) and c.get("type") == "text")
-    return ""
 
 
 __all__ = [

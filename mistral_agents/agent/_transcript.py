@@ -15,14 +15,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..models.chat_completion import ChatMessage, FunctionCall, ToolCall
+from .._wire import claim_call_id
+from ..models.chat_completion import TOOL_CALL_ID_PATTERN, TOOL_NAME_PATTERN, ChatMessage, FunctionCall, ToolCall
 
 logger = logging.getLogger("mistral_agents.agent")
 
 __all__ = ["IdAllocator", "has_content", "normalize_history"]
 
-_VALID_ID = re.compile(r"^[a-zA-Z0-9]{9}$")
-_VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _NAME_JUNK = re.compile(r"[^a-zA-Z0-9_-]")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -42,7 +41,7 @@ class IdAllocator:
 
     def claim(self, original: str) -> str:
         """``original`` if it is valid and unused, else a fresh id derived from it."""
-        if _VALID_ID.match(original) and original not in self._taken:
+        if TOOL_CALL_ID_PATTERN.match(original) and original not in self._taken:
             self._taken.add(original)
             return original
         salt = 0
@@ -65,7 +64,7 @@ def _derive(original: str, salt: int) -> str:
 
 def valid_name(name: str) -> str:
     """A function name the hosted API accepts (``^[a-zA-Z0-9_-]{1,64}$``): ``name`` itself when it is one."""
-    if isinstance(name, str) and _VALID_NAME.match(name):
+    if isinstance(name, str) and TOOL_NAME_PATTERN.match(name):
         return name
     return _NAME_JUNK.sub("_", str(name or ""))[:64] or "unnamed_tool"
 
@@ -145,18 +144,15 @@ def prepare_for_user_turn(messages: list[ChatMessage]) -> None:
 
 
 def _match(message: ChatMessage, pending: list[tuple[str, str]], renamed: dict[str, list[str]]) -> str | None:
-    wanted: str | None = None
-    if message.tool_call_id:
-        for new in renamed.get(message.tool_call_id, ()):
-            if any(call_id == new for call_id, _ in pending):
-                wanted = new
-                break
-        if wanted is None:
-            return None
-    for position, (call_id, name) in enumerate(pending):
-        if call_id == wanted or (wanted is None and (message.name is None or message.name == name)):
-            del pending[position]
-            return call_id
+    """The pending call a tool result answers: by its (possibly rewritten) id, or, seed-style without an id, by
+    name in order."""
+    if not message.tool_call_id:
+        return claim_call_id(pending, message.name)
+    for new in renamed.get(message.tool_call_id, ()):
+        for position, (call_id, _) in enumerate(pending):
+            if call_id == new:
+                del pending[position]
+                return call_id
     return None
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from ..async_client import MistralAsyncClient
 from ..client import MistralClient
 from ..exceptions import MistralException
-from ..models.chat_completion import ChatCompletionStreamResponse, ChatMessage
+from ..models.chat_completion import ChatCompletionStreamResponse, ChatMessage, content_text
 from ..streaming import StreamAccumulator
 from ..tools import Tool, ToolRegistry
 from ..tools.source import ToolSet, ToolSource
@@ -457,11 +457,4 @@ class Agent(Generic[OutputT]):
 
 
 def _delta_text(chunk: ChatCompletionStreamResponse) -> str:
-    if not chunk.choices:
-        return ""
-    content = chunk.choices[0].delta.content
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(c.get("text", "")) for c in content if isinstance(c, dict) and c.get("type") == "text")
-    return ""
+    return content_text(chunk.choices[0].delta.content) if chunk.choices else ""

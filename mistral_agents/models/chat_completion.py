@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from enum import Enum
 from typing import Annotated, Any
 
@@ -154,3 +155,23 @@ class ChatCompletionResponse(WireModel):
     model: str = ""
     choices: list[ChatCompletionResponseChoice] = Field(default_factory=list)
     usage: UsageInfo = Field(default_factory=UsageInfo)
+
+
+# --- the API's rules on names and ids, and the text of a content value: one definition each -------------------
+
+#: Function (tool) names, in tool specs, tool calls and tool messages.
+TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+#: Tool-call ids the hosted API accepts (in assistant ``tool_calls`` and ``tool`` messages).
+TOOL_CALL_ID_PATTERN = re.compile(r"^[a-zA-Z0-9]{9}$")
+
+
+def content_text(content: Any, separator: str = "") -> str:
+    """The text of a message ``content``: a string as is; of a list of pieces (e.g. thinking + text), the ``text``
+    pieces joined by ``separator``; anything else (None) is empty."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return separator.join(
+            str(piece.get("text", "")) for piece in content if isinstance(piece, dict) and piece.get("type") == "text"
+        )
+    return ""

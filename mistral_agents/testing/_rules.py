@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..models.chat_completion import TOOL_CALL_ID_PATTERN, TOOL_NAME_PATTERN
+
 __all__ = ["RuleViolation", "check_chat_request", "check_embeddings_request"]
 
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-MISTRAL_ID_PATTERN = re.compile(r"^[a-zA-Z0-9]{9}$")
 MAX_TOOLS = 128
 
 CHAT_FIELDS = frozenset(
@@ -493,13 +493,13 @@ def _check_assistant(message: dict[str, Any], is_last: bool, openai_compatible: 
 
 
 def _check_id(call_id: str | None, openai_compatible: bool) -> RuleViolation | None:
-    if openai_compatible or call_id is None or MISTRAL_ID_PATTERN.match(call_id):
+    if openai_compatible or call_id is None or TOOL_CALL_ID_PATTERN.match(call_id):
         return None
     return message_error(f"Tool call id was {call_id} but must be a-z, A-Z, 0-9, with a length of 9.", FUNCTION_CALL)
 
 
 def _check_name(name: str | None) -> RuleViolation | None:
-    if name is None or NAME_PATTERN.match(name):
+    if name is None or TOOL_NAME_PATTERN.match(name):
         return None
     return message_error(
         f"Function name was {name} but must be a-z, A-Z, 0-9, or contain underscores and dashes,"

@@ -9,6 +9,8 @@ import string
 from collections.abc import Iterable
 from typing import Any
 
+from ..models.chat_completion import content_text
+
 __all__ = ["count_tokens", "digest", "make_tool_call_ids", "prompt_tokens", "text_of"]
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -21,12 +23,8 @@ def count_tokens(text: str) -> int:
 
 
 def text_of(content: Any) -> str:
-    """The text of a message ``content`` (a string, a list of chunks, or None)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
+    """The text of a message ``content`` (a string, a list of chunks, or None), pieces apart by a space."""
+    return content_text(content, " ")
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:

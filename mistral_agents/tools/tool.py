@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 import pydantic_core
 
+from ..models.chat_completion import TOOL_NAME_PATTERN
 from ._schema import FuncSchema, function_schema, unwrap_partial
 from .context import RunContext
 from .errors import ToolDefinitionError
@@ -19,8 +19,6 @@ __all__ = ["Tool", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 _CLASS_AS_TOOL = (
@@ -67,7 +65,7 @@ class Tool(Generic[P, R]):
         if isinstance(inner, type):
             raise ToolDefinitionError(_CLASS_AS_TOOL.format(name=inner.__name__))
         tool_name = _default_name(function) if name is None else name
-        if not isinstance(tool_name, str) or not _NAME.match(tool_name):
+        if not isinstance(tool_name, str) or not TOOL_NAME_PATTERN.match(tool_name):
             raise ToolDefinitionError(
                 f"invalid tool name {tool_name!r}: it must be 1 to 64 characters among a-z, A-Z, 0-9, '_' "
                 "and '-' (pass name=... to @tool to choose another)"

@@ -126,30 +126,10 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
             A [`ChatCompletionResponse`][mistral_agents.models.chat_completion.ChatCompletionResponse] (an
                 awaitable of one from [`MistralAsyncClient`][mistral_agents.async_client.MistralAsyncClient]).
         """
-        # The body is built from explicit names (not ``locals()``): nothing but these parameters goes on the wire.
-        return self._chat(
-            _wire.chat_body(
-                model,
-                messages,
-                stream=False,
-                tools=tools,
-                tool_choice=tool_choice,
-                response_format=response_format,
-                params={
-                    "temperature": temperature,
-                    "top_p": top_p,
-                    "max_tokens": max_tokens,
-                    "random_seed": random_seed,
-                    "safe_prompt": safe_prompt,
-                    "stop": stop,
-                    "parallel_tool_calls": parallel_tool_calls,
-                    "presence_penalty": presence_penalty,
-                    "frequency_penalty": frequency_penalty,
-                    "n": n,
-                    **extra,
-                },
-            )
-        )
+        body = _chat_body(False, model, messages, tools, tool_choice, response_format, temperature, top_p, max_tokens,
+                          random_seed, safe_prompt, stop, parallel_tool_calls, presence_penalty, frequency_penalty, n,
+                          extra)  # fmt: skip
+        return self._chat(body)
 
     def chat_stream(
         self,
@@ -180,29 +160,10 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
                 [`ChatCompletionStreamResponse`][mistral_agents.models.chat_completion.ChatCompletionStreamResponse]
                 chunks (an async iterator from the async client: ``async for``, no ``await``).
         """
-        return self._chat_stream(
-            _wire.chat_body(
-                model,
-                messages,
-                stream=True,
-                tools=tools,
-                tool_choice=tool_choice,
-                response_format=response_format,
-                params={
-                    "temperature": temperature,
-                    "top_p": top_p,
-                    "max_tokens": max_tokens,
-                    "random_seed": random_seed,
-                    "safe_prompt": safe_prompt,
-                    "stop": stop,
-                    "parallel_tool_calls": parallel_tool_calls,
-                    "presence_penalty": presence_penalty,
-                    "frequency_penalty": frequency_penalty,
-                    "n": n,
-                    **extra,
-                },
-            )
-        )
+        body = _chat_body(True, model, messages, tools, tool_choice, response_format, temperature, top_p, max_tokens,
+                          random_seed, safe_prompt, stop, parallel_tool_calls, presence_penalty, frequency_penalty, n,
+                          extra)  # fmt: skip
+        return self._chat_stream(body)
 
     def embeddings(self, model: str, input: str | Sequence[str], **extra: Any) -> EmbeddingsT:
         """Embeddings of one text or a list of texts.
@@ -248,3 +209,43 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
 
     def _list_models(self) -> ModelsT:
         raise NotImplementedError
+
+
+def _chat_body(
+    stream: bool,
+    model: str,
+    messages: Messages,
+    tools: Sequence[Any] | None,
+    tool_choice: Any,
+    response_format: Any,
+    temperature: float | None,
+    top_p: float | None,
+    max_tokens: int | None,
+    random_seed: int | None,
+    safe_prompt: bool | None,
+    stop: str | Sequence[str] | None,
+    parallel_tool_calls: bool | None,
+    presence_penalty: float | None,
+    frequency_penalty: float | None,
+    n: int | None,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The body of ``chat``/``chat_stream``, from explicit names (never ``locals()``, which would put any local
+    variable added to those methods on the wire); the arguments come in their signature's order."""
+    params = {
+        "temperature": temperature,
+        "top_p": top_p,
+        "max_tokens": max_tokens,
+        "random_seed": random_seed,
+        "safe_prompt": safe_prompt,
+        "stop": stop,
+        "parallel_tool_calls": parallel_tool_calls,
+        "presence_penalty": presence_penalty,
+        "frequency_penalty": frequency_penalty,
+        "n": n,
+        **extra,
+    }
+    return _wire.chat_body(
+        model, messages, stream=stream, tools=tools, tool_choice=tool_choice, response_format=response_format,
+        params=params,
+    )  # fmt: skip

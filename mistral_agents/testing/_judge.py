@@ -50,13 +50,19 @@ def second_opinion(body: Any, ours: RuleViolation | None) -> None:
 
 def mistral_common_verdict(body: Any) -> str | None:
     """``None`` when ``mistral-common`` (serving mode) accepts the request, else its error message."""
+    if not isinstance(body, dict):
+        return "the body is not a JSON object"
+    # Tests send the same request many times (parametrised cases, load tests): judge each distinct one once.
+    return _verdict(json.dumps(for_mistral_common(body, _JUDGED_FIELDS), sort_keys=True, default=repr))
+
+
+@functools.lru_cache(maxsize=4096)
+def _verdict(judged: str) -> str | None:
     from pydantic import ValidationError
 
     request_type, validator, errors = _validator()
-    if not isinstance(body, dict):
-        return "the body is not a JSON object"
     try:
-        request = request_type.model_validate(for_mistral_common(body, _JUDGED_FIELDS))
+        request = request_type.model_validate_json(judged)
         validator.validate_request(request)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]

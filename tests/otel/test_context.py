@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from mistral_agents import Agent, MistralAsyncClient, tool
@@ -113,3 +118,20 @@ async def test_a_hundred_concurrent_runs_never_cross_parents(telemetry: Telemetr
         assert inner.attributes["n"] == request.attributes["n"]
     for chat in telemetry.named("chat"):
         assert parent(chat, index).name == "invoke_agent echo"
+
+
+def test_an_mcp_servers_requests_nest_under_the_execute_tool_span_that_made_them() -> None:
+    pytest.importorskip("mcp")
+    here = Path(__file__).resolve().parent
+    done = subprocess.run(
+        [sys.executable, str(here / "mcp_traced_run.py"), str(here.parent / "mcp" / "toolbox_server.py")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    spans = json.loads(done.stdout.strip().splitlines()[-1])
+    names = {span["id"]: span["name"] for span in spans}
+    calls = [span for span in spans if span["name"] == "MCP send tools/call add"]
+    assert len(calls) == 2  # one sync run, one async run
+    assert [names[span["parent"]] for span in calls] == ["execute_tool add", "execute_tool add"]
+    tool_spans = [span for span in spans if span["name"] == "execute_tool add"]
+    assert all(names[span["parent"]] == "invoke_agent" for span in tool_spans)

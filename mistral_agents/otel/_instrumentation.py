@@ -137,6 +137,25 @@ class _Active:
         otel_context.detach(self.token)  # type: ignore[arg-type]
 
 
+class _Running(_Active):
+    """A tool's span made current while the tool runs; remembers when it started and when it stopped."""
+
+    __slots__ = ("ended", "span", "start")
+
+    def __init__(self, span: trace.Span, start: int) -> None:
+        super().__init__(span)
+        self.span, self.start = span, start
+        self.ended: int | None = None
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.ended = time.time_ns()
+        super().__exit__()
+
+    def end_time(self, duration: float) -> int:
+        """When the tool stopped, or — still running after its timeout — when the run stopped waiting."""
+        return self.ended if self.ended is not None else self.start + int(duration * 1e9)
+
+
 class RunObservation:
     """One run: its ``invoke_agent`` span, the model call in flight, and the tool calls running."""
 
@@ -172,7 +191,7 @@ class RunObservation:
             self.span.set_attribute("gen_ai.input.messages", _content.input_messages(run.messages))
         self.context = trace.set_span_in_context(self.span)
         self.call: ModelCallObservation | None = None
-        self.running: dict[str, tuple[trace.Span, int]] = {}  # tool_call_id → (span, start in ns)
+        self.running: dict[str, _Running] = {}  # by tool_call_id
         self.requested: dict[str, int] = {}  # tool_call_id → when the model's call was seen (ns)
         self.response_model: str | None = None
         self.ended = False
@@ -196,13 +215,13 @@ class RunObservation:
             f"execute_tool {name}", self.context, SpanKind.INTERNAL, attributes, start_time=start
         )
 
-    def tool_running(self, call: PreparedCall) -> _Active:
+    def tool_running(self, call: PreparedCall) -> _Running:
         start = time.time_ns()
         span = self._tool_span(call.tool_call_id, call.name, start, call.tool.description)
         if self.otel.capture:
             span.set_attribute("gen_ai.tool.call.arguments", call.arguments)
-        self.running[call.tool_call_id] = (span, start)
-        return _Active(span)
+        running = self.running[call.tool_call_id] = _Running(span, start)
+        return running
 
     def _tool_finished(self, outcome: ToolOutcome) -> None:
         found = self.running.pop(outcome.tool_call_id, None)
@@ -211,9 +230,8 @@ class RunObservation:
             if self.otel.capture:
                 span.set_attribute("gen_ai.tool.call.arguments", outcome.arguments)
             end = None
-        else:
-            span, start = found
-            end = start + int(outcome.duration * 1e9)  # the tool's own end, not the end of the step
+        else:  # the tool's own end, not the end of the step
+            span, end = found.span, found.end_time(outcome.duration)
         if outcome.ok:
             if self.otel.capture:
                 span.set_attribute("gen_ai.tool.call.result", outcome.content)
@@ -251,8 +269,8 @@ class RunObservation:
         self.ended = True
         if self.call is not None:
             self.call.fail(error)
-        for span, _ in self.running.values():  # tools still running when the run stopped
-            span.end()
+        for running in self.running.values():  # tools still running when the run stopped
+            running.span.end()
         self.running.clear()
         if not isinstance(error, GeneratorExit):  # a streaming caller that stops reading is not an error
             self.span.set_attribute("error.type", error_type(error))

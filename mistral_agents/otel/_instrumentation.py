@@ -57,9 +57,13 @@ def error_type(error: BaseException) -> str:
     return type(error).__qualname__
 
 
-def _tool_error_type(outcome: ToolOutcome) -> str:
-    if outcome.error_kind == "tool_exception" and outcome.exception is not None:
-        return type(outcome.exception).__qualname__
+def _tool_error_type(outcome: ToolOutcome, raised: str | None) -> str:
+    """The exception the tool raised (``raised``: its class, seen leaving the tool), else the kind of error."""
+    if outcome.error_kind == "tool_exception":
+        if outcome.exception is not None:
+            return type(outcome.exception).__qualname__
+        if raised is not None:  # an outcome rebuilt from JSON (a durable step) keeps no exception object
+            return raised
     return str(outcome.error_kind)
 
 
@@ -133,23 +137,26 @@ class _Active:
     def __enter__(self) -> None:
         self.token = otel_context.attach(self.context)
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None = None, *exc_info: object) -> None:
         otel_context.detach(self.token)  # type: ignore[arg-type]
 
 
 class _Running(_Active):
     """A tool's span made current while the tool runs; remembers when it started and when it stopped."""
 
-    __slots__ = ("ended", "span", "start")
+    __slots__ = ("ended", "raised", "span", "start")
 
     def __init__(self, span: trace.Span, start: int) -> None:
         super().__init__(span)
         self.span, self.start = span, start
         self.ended: int | None = None
+        self.raised: str | None = None
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None = None, *exc_info: object) -> None:
         self.ended = time.time_ns()
-        super().__exit__()
+        if exc_type is not None:
+            self.raised = exc_type.__qualname__
+        super().__exit__(exc_type)
 
     def end_time(self, duration: float) -> int:
         """When the tool stopped, or — still running after its timeout — when the run stopped waiting."""
@@ -225,18 +232,19 @@ class RunObservation:
 
     def _tool_finished(self, outcome: ToolOutcome) -> None:
         found = self.running.pop(outcome.tool_call_id, None)
+        raised = None
         if found is None:  # never ran: unknown tool, invalid arguments, denied, timed out before starting
             span = self._tool_span(outcome.tool_call_id, outcome.name, self.requested.get(outcome.tool_call_id), None)
             if self.otel.capture:
                 span.set_attribute("gen_ai.tool.call.arguments", outcome.arguments)
             end = None
         else:  # the tool's own end, not the end of the step
-            span, end = found.span, found.end_time(outcome.duration)
+            span, end, raised = found.span, found.end_time(outcome.duration), found.raised
         if outcome.ok:
             if self.otel.capture:
                 span.set_attribute("gen_ai.tool.call.result", outcome.content)
         else:
-            span.set_attribute("error.type", _tool_error_type(outcome))
+            span.set_attribute("error.type", _tool_error_type(outcome, raised))
             span.set_status(Status(StatusCode.ERROR, outcome.error if self.otel.capture else None))
         span.end(end)
 

@@ -233,6 +233,8 @@ class RunObservation:
     def _tool_finished(self, outcome: ToolOutcome) -> None:
         found = self.running.pop(outcome.tool_call_id, None)
         raised = None
+        if found is None and outcome.ok:  # ran in an earlier execution (a durable run's replayed step)
+            return
         if found is None:  # never ran: unknown tool, invalid arguments, denied, timed out before starting
             span = self._tool_span(outcome.tool_call_id, outcome.name, self.requested.get(outcome.tool_call_id), None)
             if self.otel.capture:

@@ -103,25 +103,31 @@ class SessionBase(ABC):
     def lock(self) -> Iterator[None]:
         """Hold this conversation for one run (see the class docstring)."""
         held = self._acquire()
-        beat = _Heartbeat(self.lease / 3, lambda: self._renew(held)) if self._leased else None
         try:
-            yield
+            with self._heartbeat(held):
+                yield
         finally:
-            if beat is not None:
-                beat.stop()
             self._release(held)
 
     @asynccontextmanager
     async def alock(self) -> AsyncIterator[None]:
         """``lock`` for async runs (waiting happens in a worker thread)."""
         held = await asyncio.to_thread(self._acquire)
+        try:
+            with self._heartbeat(held):
+                yield
+        finally:
+            await asyncio.to_thread(self._release, held)
+
+    @contextmanager
+    def _heartbeat(self, held: Any) -> Iterator[None]:
+        """Renew the lease of ``held`` every ``lease / 3`` seconds while the run lasts (leased backends only)."""
         beat = _Heartbeat(self.lease / 3, lambda: self._renew(held)) if self._leased else None
         try:
             yield
         finally:
             if beat is not None:
                 beat.stop()
-            await asyncio.to_thread(self._release, held)
 
     # --- async twins -------------------------------------------------------------------------------------------
     async def aget_messages(self) -> list[ChatMessage]:

@@ -30,6 +30,13 @@ _NO_PRIVATE_CLIENT = (
     "`transport=OfflineModel(...).transport()` from mistral_agents.testing."
 )
 
+#: Why a client on a caller-owned ``http_client`` is not converted to the other flavour.
+_NO_DERIVING = (
+    "this {this} uses a caller-owned http_client, whose settings (proxy, TLS, headers, auth) cannot be carried "
+    "over to a {other}; build the {other} yourself with an {sync} configured alike and pass both flavours, "
+    "e.g. Agent(model, client=MistralClient(http_client=...), async_client=MistralAsyncClient(http_client=...))"
+)
+
 Messages = Sequence[ChatMessage | Mapping[str, Any]]
 Timeout = float | httpx.Timeout | None
 
@@ -187,15 +194,23 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
         """
         return self._list_models()
 
-    def _build_request(self, method: str, path: str, body: dict[str, Any] | None, stream: bool) -> httpx.Request:
-        """The HTTP request for ``path``; a client we own already carries our headers as its defaults."""
+    def _build_request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        stream: bool,
+        http: httpx.Client | httpx.AsyncClient | None = None,
+    ) -> httpx.Request:
+        """The HTTP request for ``path`` (built by ``http``, default the client's own); a client we own already
+        carries our headers as its defaults."""
         s = self._settings
         if self._owns_http:
             headers: dict[str, str] | None = _STREAM_HEADERS if stream else None
         else:
             headers = s.headers if not stream else {**s.headers, **_STREAM_HEADERS}
         content = _wire.encode_json(body) if body is not None else None
-        return self._http.build_request(method, s.request_url(path), content=content, headers=headers)
+        return (http or self._http).build_request(method, s.request_url(path), content=content, headers=headers)
 
     # The flavour's drivers.
     def _chat(self, body: dict[str, Any]) -> ChatT:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.request
 from collections.abc import AsyncIterator, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from . import _errors, _retry, _wire
-from ._base_client import BaseClient, Timeout
+from ._base_client import _NO_DERIVING, BaseClient, Timeout
+from ._loops import PerLoop
+from ._pool import AsyncPool
 from ._retry import RetryPolicy
 from ._sse import aiter_sse_data
 from .exceptions import MistralException
@@ -25,19 +28,23 @@ if TYPE_CHECKING:
 __all__ = ["MistralAsyncClient"]
 
 logger = logging.getLogger("mistral_agents")
-#: Owned clients keep every pooled connection alive (httpx keeps 20 of 100, so a busy client reconnects constantly).
-_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+#: Connections per owned pool (per event loop); every idle one is kept alive, so a busy client never reconnects.
+MAX_CONNECTIONS = 100
 
 
 def _in_flight_gate(http: httpx.AsyncClient) -> asyncio.Semaphore | None:
-    """At most as many requests in flight as the pool has connections, when the pool says how many.
+    """For a caller-owned ``httpx.AsyncClient``: at most as many requests in flight as its pool has connections.
 
-    With hundreds of tasks on one client, httpcore's pool rescans its whole wait queue for every request
-    (quadratic); requests waiting here instead cost nothing.
+    httpcore's pool rescans its whole wait queue for every request (quadratic); requests waiting here instead
+    cost nothing. (Owned clients use :class:`~mistral_agents._pool.AsyncPool`, which needs no gate.)
     """
     pool = getattr(getattr(http, "_transport", None), "_pool", None)
     limit = getattr(pool, "_max_connections", None)
     return asyncio.Semaphore(limit) if isinstance(limit, int) and limit > 0 else None
+
+
+async def _aclose(http: httpx.AsyncClient) -> None:
+    await http.aclose()
 
 
 class MistralAsyncClient(
@@ -51,7 +58,7 @@ class MistralAsyncClient(
     """The asyncio twin of [`MistralClient`][mistral_agents.client.MistralClient]: ``await client.chat(...)``,
     ``async for chunk in client.chat_stream(...)``. Safe to share between many concurrent tasks."""
 
-    _http: httpx.AsyncClient
+    _http: httpx.AsyncClient | None  # type: ignore[assignment]  # None: one owned pool per event loop
 
     def __init__(
         self,
@@ -67,25 +74,56 @@ class MistralAsyncClient(
         self._configure(api_key, endpoint, max_retries, timeout, retry)
         self._transport = transport
         self._owns_http = http_client is None
-        # An owned client carries our headers itself: no per-request header merge on the hot path.
-        self._http = http_client or httpx.AsyncClient(
-            transport=transport, timeout=timeout, limits=_LIMITS, headers=self._settings.headers
-        )
-        self._gate = _in_flight_gate(self._http)
+        self._gate = _in_flight_gate(http_client) if http_client is not None else None
+        self._pools: PerLoop[httpx.AsyncClient] | None = None
+        if http_client is not None or transport is not None:
+            # An owned client carries our headers itself: no per-request header merge on the hot path.
+            self._http = http_client or httpx.AsyncClient(
+                transport=transport, timeout=timeout, headers=self._settings.headers
+            )
+        else:
+            # Our own pool, one per event loop (an asyncio connection belongs to its loop), closed with its loop.
+            self._http = None
+            self._pools = PerLoop(self._new_pool, _aclose)
+
+    def _new_pool(self) -> httpx.AsyncClient:
+        transport: httpx.AsyncBaseTransport | None = None
+        if not urllib.request.getproxies():  # with HTTP(S)_PROXY set, httpx's transport (which honours it)
+            transport = AsyncPool(max_connections=MAX_CONNECTIONS, ssl_context=httpx.create_ssl_context())
+        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+        headers = self._settings.headers
+        return httpx.AsyncClient(transport=transport, limits=limits, timeout=self._timeout, headers=headers)
 
     def as_sync(self) -> MistralClient:
-        """A sync client with the same settings (and transport, when it serves both flavours)."""
+        """A sync client with the same settings (and transport, when it serves both flavours).
+
+        A client built on a caller-owned ``http_client`` cannot be converted (its proxy, TLS and headers live in
+        an ``httpx.AsyncClient`` that has no sync twin): ``ValueError`` — build the sync client yourself.
+        """
         from .client import MistralClient
 
+        if not self._owns_http:
+            raise ValueError(_NO_DERIVING.format(this="MistralAsyncClient", other="MistralClient", sync="httpx.Client"))
         transport = self._transport if isinstance(self._transport, httpx.BaseTransport) else None
         s = self._settings
         return MistralClient(s.api_key, s.endpoint, s.max_retries, self._timeout, transport=transport, retry=s.retry)
 
     # ------------------------------------------------------------------------------------------ lifecycle
     async def close(self) -> None:
-        """Release the connection pool (a caller-owned ``http_client`` is left open)."""
-        if self._owns_http:
+        """Release the connection pools (a caller-owned ``http_client`` is left open)."""
+        if self._pools is not None:
+            await self._pools.aclose()
+        elif self._owns_http and self._http is not None:
             await self._http.aclose()
+
+    def _close_from_sync(self) -> None:
+        """:meth:`close` from sync code with no running loop (each pool is closed on its own loop)."""
+        if self._pools is not None:
+            self._pools.close()
+        elif self._owns_http and self._http is not None:
+            from ._loops import run_coroutine
+
+            run_coroutine(self._http.aclose())
 
     async def __aenter__(self) -> MistralAsyncClient:
         return self
@@ -135,8 +173,10 @@ class MistralAsyncClient(
         self, method: str, path: str, body: dict[str, Any] | None, stream: bool = False
     ) -> httpx.Response:
         s = self._settings
-        request = self._build_request(method, path, body, stream)
-        http = self._http
+        pools = self._pools
+        http = pools.get() if pools is not None else self._http
+        assert http is not None
+        request = self._build_request(method, path, body, stream, http)
 
         async def attempt() -> httpx.Response:
             try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from . import _errors, _retry, _wire
-from ._base_client import BaseClient, Timeout
+from ._base_client import _NO_DERIVING, BaseClient, Timeout
 from ._retry import RetryPolicy
 from ._sse import iter_sse_data
 from .exceptions import MistralException
@@ -58,9 +58,17 @@ class MistralClient(
         self._http = http_client or httpx.Client(transport=transport, timeout=timeout, headers=self._settings.headers)
 
     def as_async(self) -> MistralAsyncClient:
-        """An async client with the same settings (and transport, when it serves both flavours)."""
+        """An async client with the same settings (and transport, when it serves both flavours).
+
+        A client built on a caller-owned ``http_client`` cannot be converted (its proxy, TLS and headers live in
+        an ``httpx.Client`` that has no async twin): ``ValueError`` — build the async client yourself.
+        """
         from .async_client import MistralAsyncClient
 
+        if not self._owns_http:
+            raise ValueError(
+                _NO_DERIVING.format(this="MistralClient", other="MistralAsyncClient", sync="httpx.AsyncClient")
+            )
         transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
         s = self._settings
         return MistralAsyncClient(

@@ -14,18 +14,19 @@ import asyncio
 import contextvars
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._loops import RunLoop, run_coroutine
 from ..tools import PreparedCall, ToolOutcome, ToolRegistry
 
 if TYPE_CHECKING:
     from ._observe import RunObserver
 
-__all__ = ["run_coroutine", "run_tools", "run_tools_async"]
+__all__ = ["RunLoop", "run_coroutine", "run_tools", "run_tools_async"]
 
 T = TypeVar("T")
 
@@ -36,10 +37,14 @@ def run_tools(
     executor: Callable[[], Executor],
     limit: int,
     observer: RunObserver | None = None,
+    loop: RunLoop | None = None,
 ) -> list[ToolOutcome]:
-    """Run the calls from synchronous code: several at once in the agent's thread pool."""
+    """Run the calls from synchronous code: several at once in the agent's thread pool. Async tools run on
+    ``loop`` — the run's one event loop, so what they keep on it lives from step to step — or, without one, on a
+    loop made for this step."""
     if any(isinstance(c, PreparedCall) and c.is_async for c in calls):
-        return run_coroutine(run_tools_async(registry, calls, executor(), limit, observer))
+        coroutine = run_tools_async(registry, calls, executor(), limit, observer)
+        return loop.run(coroutine) if loop is not None else run_coroutine(coroutine)
     outcomes: list[ToolOutcome | None] = [c if isinstance(c, ToolOutcome) else None for c in calls]
     ready = [(position, call) for position, call in enumerate(calls) if isinstance(call, PreparedCall)]
     if len(ready) == 1 and ready[0][1].tool.timeout is None:
@@ -148,23 +153,3 @@ def _run_inline(registry: ToolRegistry, call: PreparedCall, observer: RunObserve
     return registry.finish(call, result=result, duration=time.perf_counter() - started)
 
 
-def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code, even where an event loop already runs (a notebook)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coroutine)
-        except BaseException as error:  # handed over to the calling thread
-            box["error"] = error
-
-    thread = threading.Thread(target=target, name="mistral-agents-async-tools")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]

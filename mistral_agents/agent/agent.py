@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import TracebackType
@@ -24,7 +23,7 @@ from ..streaming import StreamAccumulator
 from ..tools import Tool, ToolRegistry
 from ..tools.source import ToolSet, ToolSource
 from . import _observe, _steps
-from ._execution import run_coroutine, run_tools, run_tools_async
+from ._execution import RunLoop, run_tools, run_tools_async
 from ._persistence import Session, SessionRun
 from ._window import HistoryWindow
 from .approvals import Approver, approve, approve_async
@@ -55,7 +54,11 @@ class Agent(Generic[OutputT]):
             [`ToolRegistry`][mistral_agents.tools.ToolRegistry].
         client: A [`MistralClient`][mistral_agents.client.MistralClient] or a
             [`MistralAsyncClient`][mistral_agents.async_client.MistralAsyncClient] (default: a ``MistralClient()``
-            from the environment, made on first use); the other flavour is derived from the same settings.
+            from the environment, made on first use); the other flavour is derived from the same settings when
+            needed (once per agent, closed by ``close``/``aclose``).
+        async_client: The [`MistralAsyncClient`][mistral_agents.async_client.MistralAsyncClient] for ``arun``
+            next to a sync ``client`` — required when ``client`` is built on a caller-owned ``http_client``,
+            whose settings cannot be carried over to a derived client.
         system_prompt: Sent first in every run.
         tool_choice: ``"auto"``, ``"any"``, ``"required"``, ``"none"`` or a named tool. It applies to the first
             request; after a forced call the next request uses ``"auto"``.
@@ -89,6 +92,7 @@ class Agent(Generic[OutputT]):
         tools: Iterable[Tool[..., Any] | Callable[..., Any] | ToolSource] | ToolRegistry = (),
         *,
         client: MistralClient | MistralAsyncClient | None = None,
+        async_client: MistralAsyncClient | None = None,
         system_prompt: str | None = None,
         tool_choice: Any = "auto",
         max_steps: int = 10,
@@ -115,6 +119,10 @@ class Agent(Generic[OutputT]):
             raise TypeError("output_type must be a pydantic model class")
         if client is not None and not isinstance(client, MistralClient | MistralAsyncClient):
             raise TypeError("client must be a MistralClient or a MistralAsyncClient")
+        if async_client is not None and not isinstance(async_client, MistralAsyncClient):
+            raise TypeError("async_client must be a MistralAsyncClient")
+        if async_client is not None and isinstance(client, MistralAsyncClient):
+            raise ValueError("pass async_client only with a sync client (client=MistralClient(...))")
         sources: list[ToolSource] = []
         if isinstance(tools, ToolRegistry):
             if max_result_chars is not None and max_result_chars != tools.max_result_chars:
@@ -138,11 +146,10 @@ class Agent(Generic[OutputT]):
         self._hooks = HookRunner(hooks)
         self.max_concurrency = max_concurrency
         self._client = client
+        self._given_async = async_client
         self._lock = threading.Lock()
         self._sync: MistralClient | None = None
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MistralAsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._async: MistralAsyncClient | None = None  # derived once; it keeps one pool per event loop
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -253,6 +260,7 @@ class Agent(Generic[OutputT]):
         client, hooks = self._sync_client(), self._hooks
         observer = self._observer(run, client.endpoint, stream)
         loop = _steps.drive(self._plan, state)
+        tools_loop = RunLoop()  # async tools of this run share one event loop, started on first use
         answer: Any = None
         stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
         try:
@@ -297,16 +305,19 @@ class Agent(Generic[OutputT]):
                 elif isinstance(effect, _steps.ListTools):
                     answer = self._toolset.current()
                 elif isinstance(effect, _steps.Approve):
-                    answer = approve(effect.calls, self.approver, run_coroutine)
+                    answer = approve(effect.calls, self.approver, tools_loop.run)
                 else:
-                    answer = run_tools(self.tools, effect.calls, self._executor, self.max_concurrency, observer)
-                    stepped = True
+                    answer = run_tools(
+                        self.tools, effect.calls, self._executor, self.max_concurrency, observer, tools_loop
+                    )
         except BaseException as error:
             if isinstance(error, MistralException):
                 error.messages = list(state.messages)
             if observer is not None:
                 observer.fail(error)
             raise
+        finally:
+            tools_loop.close()
 
     async def _aevents(self, run: SessionRun, *, stream: bool) -> AsyncGenerator[AgentEvent, None]:
         async with run as state:
@@ -403,14 +414,15 @@ class Agent(Generic[OutputT]):
     def _async_client(self) -> MistralAsyncClient:
         if isinstance(self._client, MistralAsyncClient):
             return self._client
-        loop = asyncio.get_running_loop()  # an httpx.AsyncClient belongs to one event loop
+        if self._given_async is not None:
+            return self._given_async
+        derived = self._async
+        if derived is not None:
+            return derived
         with self._lock:
-            client = self._async.get(loop)
-            if client is None:
-                source = self._client if self._client is not None else None
-                client = source.as_async() if source is not None else MistralAsyncClient()
-                self._async[loop] = client
-            return client
+            if self._async is None:
+                self._async = self._client.as_async() if self._client is not None else MistralAsyncClient()
+            return self._async
 
     def _executor(self) -> Executor:
         with self._lock:
@@ -419,23 +431,29 @@ class Agent(Generic[OutputT]):
             return self._pool
 
     def close(self) -> None:
-        """Release what the agent created: a default or derived sync client, its tool threads, its tool sources."""
+        """Release what the agent created: default or derived clients, its tool threads, its tool sources.
+
+        A derived async client's pools close with their event loops (``asyncio.run`` ending); one still open on
+        a loop that is not running is closed here. From async code prefer ``await agent.aclose()``.
+        """
         self._toolset.close()
         with self._lock:
             sync, self._sync = self._sync, None
+            derived, self._async = self._async, None
             pool, self._pool = self._pool, None
         if sync is not None:
             sync.close()
+        if derived is not None:
+            _close_async_client(derived)
         if pool is not None:
             pool.shutdown(wait=True)
 
     async def aclose(self) -> None:
-        """[`close`][mistral_agents.agent.Agent.close], plus the async client derived for the running event loop."""
-        loop = asyncio.get_running_loop()
+        """[`close`][mistral_agents.agent.Agent.close], awaiting the derived async client's close on this loop."""
         with self._lock:
-            client = self._async.pop(loop, None)
-        if client is not None:
-            await client.close()
+            derived, self._async = self._async, None
+        if derived is not None:
+            await derived.close()
         await self._toolset.aclose()
         self.close()
 
@@ -454,6 +472,21 @@ class Agent(Generic[OutputT]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+def _close_async_client(client: MistralAsyncClient) -> None:
+    """Close an async client from sync code: on the running loop as a task, else on a loop of its own."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        client._close_from_sync()
+        return
+    task = loop.create_task(client.close())
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
+
+
+_CLOSING: set[asyncio.Task[None]] = set()
 
 
 def _delta_text(chunk: ChatCompletionStreamResponse) -> str:

@@ -77,8 +77,11 @@ class Flavour:
 
 
 def pool_of(client: Client) -> Any:
-    """The httpcore connection pool behind a client that owns its ``httpx`` client."""
-    return client._http._transport._pool  # type: ignore[union-attr]
+    """The connection pool behind a client that owns its ``httpx`` client (the async client's: the running
+    loop's ``AsyncPool``; the sync client's: httpcore's)."""
+    http = client._http if client._http is not None else client._pools.get()  # type: ignore[union-attr]
+    transport = http._transport
+    return getattr(transport, "_pool", transport)
 
 
 def assert_no_busy_connection(client: Client) -> None:
@@ -86,7 +89,7 @@ def assert_no_busy_connection(client: Client) -> None:
     pool = pool_of(client)
     busy = [c for c in pool.connections if not (c.is_idle() or c.is_closed())]
     assert busy == [], f"connections still in use after the call: {busy}"
-    assert not pool._requests, "requests still queued on the pool"
+    assert not getattr(pool, "_requests", None) and not getattr(pool, "waiting", 0), "requests still queued"
 
 
 def closed_port() -> int:

@@ -169,7 +169,10 @@ class RunLoop:
         def serve() -> None:
             asyncio.set_event_loop(loop)
             loop.call_soon(started.set)
-            loop.run_forever()
+            try:
+                loop.run_forever()
+            finally:
+                _shutdown(loop)
 
         self._thread = threading.Thread(target=serve, name="mistral-agents-loop", daemon=True)
         self._loop = loop
@@ -185,10 +188,8 @@ class RunLoop:
         if thread is None:
             _shutdown(loop)
             return
-        asyncio.run_coroutine_threadsafe(_cancel_others(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        _shutdown(loop)
+        thread.join()  # the thread finishes the loop (see _start)
 
     def __enter__(self) -> RunLoop:
         return self

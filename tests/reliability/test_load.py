@@ -19,7 +19,7 @@ import httpx
 
 from mistral_agents import Agent, MistralAsyncClient, MistralClient, tool
 
-from .helpers import MODEL, assert_no_busy_connection, pool_of
+from .helpers import MODEL, assert_no_busy_connection
 from .load_server import served_in_a_subprocess
 
 #: The offline server is a stdlib threaded server: on 2 cores it serves best with a few busy connections.

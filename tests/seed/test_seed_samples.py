@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mistral_agents._pool import AsyncPool
 from mistral_agents.testing import OfflineModel
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -28,10 +29,11 @@ def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[OfflineModel]:
     monkeypatch.setenv("MISTRAL_API_KEY", KEY)
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", lambda self, request: transport.handle_request(request))
 
-    async def handle_async(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+    async def handle_async(self: httpx.AsyncBaseTransport, request: httpx.Request) -> httpx.Response:
         return await transport.handle_async_request(request)
 
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", handle_async)
+    monkeypatch.setattr(AsyncPool, "handle_async_request", handle_async)  # the async client's own pool
     yield offline
     assert offline.rejections == [], "a seed sample sent a request the hosted API would reject"
 

@@ -1,10 +1,10 @@
 """Event-loop plumbing shared by the clients, the agent and the integrations.
 
-- :class:`PerLoop`: one resource (a connection pool) per running event loop, closed *inside* that loop when it
+- `PerLoop`: one resource (a connection pool) per running event loop, closed *inside* that loop when it
   shuts down (``asyncio.run`` ends), so nothing outlives the loop that owns its sockets.
-- :class:`RunLoop`: one event loop for a whole piece of sync work (a sync agent run with async tools, an MCP
-  session under sync runs): every coroutine handed to it runs on the same loop until :meth:`RunLoop.close`.
-- :func:`run_coroutine`: a one-shot coroutine from sync code (its own short-lived :class:`RunLoop`).
+- `RunLoop`: one event loop for a whole piece of sync work (a sync agent run with async tools, an MCP
+  session under sync runs): every coroutine handed to it runs on the same loop until `RunLoop.close`.
+- `run_coroutine`: a one-shot coroutine from sync code (its own short-lived `RunLoop`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class PerLoop(Generic[R]):
 
     A loop that shuts down with ``loop.shutdown_asyncgens()`` (``asyncio.run``, ``asyncio.Runner``, uvicorn,
     pytest-asyncio) closes its resource on its way out: repeated ``asyncio.run(...)`` never accumulates pools or
-    sockets. :meth:`aclose` closes them all (the caller's loop's by awaiting, other threads' live loops by
+    sockets. `aclose` closes them all (the caller's loop's by awaiting, other threads' live loops by
     scheduling the close on them). Thread-safe; the lookup for the loop used last is one comparison.
     """
 
@@ -87,7 +87,7 @@ class PerLoop(Generic[R]):
             _finish_quietly(guard)
 
     async def aclose(self) -> None:
-        """Close every loop's resource (this loop's awaited); later :meth:`get` calls raise ``RuntimeError``."""
+        """Close every loop's resource (this loop's awaited); later `get` calls raise ``RuntimeError``."""
         items = self._take()
         mine = items.pop(asyncio.get_running_loop(), None)
         self._close_elsewhere(items)
@@ -95,7 +95,7 @@ class PerLoop(Generic[R]):
             await self._close(mine)
 
     def close(self) -> None:
-        """:meth:`aclose` from sync code (no loop running in this thread)."""
+        """`aclose` from sync code (no loop running in this thread)."""
         self._close_elsewhere(self._take())
 
     def _take(self) -> dict[asyncio.AbstractEventLoop, R]:
@@ -130,12 +130,12 @@ class _Forget(Exception):
 
 
 class RunLoop:
-    """One event loop for a whole sync task: :meth:`run` any number of coroutines on it, then :meth:`close`.
+    """One event loop for a whole sync task: `run` any number of coroutines on it, then `close`.
 
     In a thread with no running loop, the loop runs in the calling thread, between calls (contextvars of the
     caller are seen by the coroutine). Where a loop already runs in this thread (a notebook, sync code called
     from async code), it runs in a background thread for the whole task instead. Either way, state a coroutine
-    keeps on the loop (an ``httpx.AsyncClient``, an MCP session) stays valid from one :meth:`run` to the next.
+    keeps on the loop (an ``httpx.AsyncClient``, an MCP session) stays valid from one `run` to the next.
     """
 
     def __init__(self) -> None:
@@ -144,7 +144,7 @@ class RunLoop:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
-        """The loop, once the first :meth:`run` started it."""
+        """The loop, once the first `run` started it."""
         return self._loop
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:

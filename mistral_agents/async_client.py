@@ -36,7 +36,7 @@ def _in_flight_gate(http: httpx.AsyncClient) -> asyncio.Semaphore | None:
     """For a caller-owned ``httpx.AsyncClient``: at most as many requests in flight as its pool has connections.
 
     httpcore's pool rescans its whole wait queue for every request (quadratic); requests waiting here instead
-    cost nothing. (Owned clients use :class:`~mistral_agents._pool.AsyncPool`, which needs no gate.)
+    cost nothing. (Owned clients use `mistral_agents._pool.AsyncPool`, which needs no gate.)
     """
     pool = getattr(getattr(http, "_transport", None), "_pool", None)
     limit = getattr(pool, "_max_connections", None)
@@ -117,7 +117,7 @@ class MistralAsyncClient(
             await self._http.aclose()
 
     def _close_from_sync(self) -> None:
-        """:meth:`close` from sync code with no running loop (each pool is closed on its own loop)."""
+        """`close` from sync code with no running loop (each pool is closed on its own loop)."""
         if self._pools is not None:
             self._pools.close()
         elif self._owns_http and self._http is not None:

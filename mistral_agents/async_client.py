@@ -7,7 +7,7 @@ import logging
 import urllib.request
 from collections.abc import AsyncIterator, Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -21,6 +21,7 @@ from .exceptions import MistralException
 from .models.chat_completion import ChatCompletionResponse, ChatCompletionStreamResponse
 
 if TYPE_CHECKING:
+    from ._aiohttp import AiohttpSession
     from .client import MistralClient
     from .models.embeddings import EmbeddingResponse
     from .models.models import ModelList
@@ -43,7 +44,7 @@ def _in_flight_gate(http: httpx.AsyncClient) -> asyncio.Semaphore | None:
     return asyncio.Semaphore(limit) if isinstance(limit, int) and limit > 0 else None
 
 
-async def _aclose(http: httpx.AsyncClient) -> None:
+async def _aclose(http: httpx.AsyncClient | AiohttpSession) -> None:
     await http.aclose()
 
 
@@ -56,7 +57,13 @@ class MistralAsyncClient(
     ]
 ):
     """The asyncio twin of [`MistralClient`][mistral_agents.client.MistralClient]: ``await client.chat(...)``,
-    ``async for chunk in client.chat_stream(...)``. Safe to share between many concurrent tasks."""
+    ``async for chunk in client.chat_stream(...)``. Safe to share between many concurrent tasks.
+
+    It keeps one connection pool per event loop (closed when that loop ends), up to 100 connections each, all
+    kept alive when idle. ``http_backend="aiohttp"`` (``pip install "mistral-agents[aiohttp]"``) sends through
+    aiohttp instead of httpx: several times the throughput under concurrency, with the same errors, retries,
+    streaming and timeouts (it takes no ``transport``/``http_client``, which are httpx objects).
+    """
 
     _http: httpx.AsyncClient | None  # type: ignore[assignment]  # None: one owned pool per event loop
 
@@ -70,13 +77,25 @@ class MistralAsyncClient(
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        http_backend: Literal["httpx", "aiohttp"] = "httpx",
     ) -> None:
         self._configure(api_key, endpoint, max_retries, timeout, retry)
         self._transport = transport
         self._owns_http = http_client is None
         self._gate = _in_flight_gate(http_client) if http_client is not None else None
-        self._pools: PerLoop[httpx.AsyncClient] | None = None
-        if http_client is not None or transport is not None:
+        self._pools: PerLoop[Any] | None = None
+        self.http_backend = http_backend
+        if http_backend == "aiohttp":
+            if http_client is not None or transport is not None:
+                raise ValueError('http_backend="aiohttp" sends with aiohttp: it takes no httpx transport/http_client')
+            from ._aiohttp import AiohttpSession
+
+            self._http = None
+            headers, limit = self._settings.headers, MAX_CONNECTIONS
+            self._pools = PerLoop(lambda: AiohttpSession(headers, timeout, limit), _aclose)
+        elif http_backend != "httpx":
+            raise ValueError(f'http_backend must be "httpx" or "aiohttp", not {http_backend!r}')
+        elif http_client is not None or transport is not None:
             # An owned client carries our headers itself: no per-request header merge on the hot path.
             self._http = http_client or httpx.AsyncClient(
                 transport=transport, timeout=timeout, headers=self._settings.headers
@@ -105,7 +124,7 @@ class MistralAsyncClient(
         if not self._owns_http:
             raise ValueError(_NO_DERIVING.format(this="MistralAsyncClient", other="MistralClient", sync="httpx.Client"))
         transport = self._transport if isinstance(self._transport, httpx.BaseTransport) else None
-        s = self._settings
+        s = self._settings  # (the aiohttp backend has no sync twin: the sync client uses httpx)
         return MistralClient(s.api_key, s.endpoint, s.max_retries, self._timeout, transport=transport, retry=s.retry)
 
     # ------------------------------------------------------------------------------------------ lifecycle

@@ -44,6 +44,8 @@ class Flavour:
 
     def client(self, url: str, **options: Any) -> Client:
         options.setdefault("max_retries", 0)
+        if self.mode == "aiohttp":  # the async client on its opt-in aiohttp backend
+            options["http_backend"] = "aiohttp"
         client: Client = (MistralClient if self.mode == "sync" else MistralAsyncClient)(endpoint=url, **options)
         self.clients.append(client)
         return client
@@ -80,8 +82,34 @@ def pool_of(client: Client) -> Any:
     """The connection pool behind a client that owns its ``httpx`` client (the async client's: the running
     loop's ``AsyncPool``; the sync client's: httpcore's)."""
     http = client._http if client._http is not None else client._pools.get()  # type: ignore[union-attr]
+    session = getattr(http, "session", None)
+    if session is not None:  # the aiohttp backend
+        return AiohttpPool(session.connector)
     transport = http._transport
     return getattr(transport, "_pool", transport)
+
+
+class AiohttpPool:
+    """An aiohttp connector seen as a pool of connections (idle or busy, closed or not)."""
+
+    class Connection:
+        def __init__(self, protocol: Any, idle: bool) -> None:
+            self.protocol, self.idle = protocol, idle
+
+        def is_idle(self) -> bool:
+            return self.idle
+
+        def is_closed(self) -> bool:
+            return self.protocol.transport is None
+
+    def __init__(self, connector: Any) -> None:
+        self.connector = connector
+
+    @property
+    def connections(self) -> list[AiohttpPool.Connection]:
+        busy = [self.Connection(protocol, False) for protocol in self.connector._acquired]
+        idle = [self.Connection(protocol, True) for conns in self.connector._conns.values() for protocol, _ in conns]
+        return busy + idle
 
 
 def assert_no_busy_connection(client: Client) -> None:

@@ -53,7 +53,7 @@ HTML_502 = (
 )
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=["sync", "async", "aiohttp"])
 async def fl(request: pytest.FixtureRequest) -> AsyncIterator[Flavour]:
     flavour = Flavour(request.param)
     pools = []

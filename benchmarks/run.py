@@ -88,6 +88,9 @@ class Report:
     concurrency: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     checks: list[tuple[str, str, bool]] = field(default_factory=list)
+    sweep: list[SweepRow] = field(default_factory=list)
+    charts: list[str] = field(default_factory=list)
+    load: list[str] = field(default_factory=list)
 
 
 def _fmt_time(value: float | None, unit: str) -> str:
@@ -106,6 +109,23 @@ def interleaved(
 ) -> tuple[dict[str, float | None], dict[str, float]]:
     """Run each column's block once per round, in turn; the median per column, and the median paired ratio
     to the floor (each round's value over the floor's in the same round)."""
+    samples = interleaved_samples(columns, rounds, report)
+    medians: dict[str, float | None] = {n: (statistics.median(s) if s else None) for n, s in samples.items()}
+    return medians, paired_ratios(samples, FLOOR)
+
+
+def paired_ratios(samples: dict[str, list[float]], base: str) -> dict[str, float]:
+    """Per column, the median over rounds of its value over ``base``'s value in the same round."""
+    ratios: dict[str, float] = {}
+    floor = samples.get(base) or []
+    for name, values in samples.items():
+        if values and floor and len(values) == len(floor):
+            ratios[name] = statistics.median(v / f for v, f in zip(values, floor, strict=True))
+    return ratios
+
+
+def interleaved_samples(columns: dict[str, Callable[[], float]], rounds: int, report: Report) -> dict[str, list[float]]:
+    """Each column's block once per round, in a rotating order; every round's value per column."""
     samples: dict[str, list[float]] = {name: [] for name in columns}
     live = dict(columns)
     for index in range(rounds):
@@ -126,13 +146,7 @@ def interleaved(
                 report.skipped.setdefault(name, f"failed during the run: {type(error).__name__}: {error}"[:160])
                 live.pop(name)
                 samples[name] = []
-    medians: dict[str, float | None] = {n: (statistics.median(s) if s else None) for n, s in samples.items()}
-    ratios: dict[str, float] = {}
-    floor = samples.get(FLOOR) or []
-    for name, values in samples.items():
-        if values and floor and len(values) == len(floor):
-            ratios[name] = statistics.median(v / f for v, f in zip(values, floor, strict=True))
-    return medians, ratios
+    return samples
 
 
 def timed_block(op: Callable[[], Any], count: int) -> Callable[[], float]:
@@ -163,7 +177,7 @@ def concurrent_block(
     async def batch() -> float:
         started = time.perf_counter()
         await asyncio.gather(*(op() for _ in range(count)))
-        return time.perf_counter() - started
+        return (time.perf_counter() - started) * 1e3
 
     return lambda: loop.run_until_complete(batch())
 
@@ -187,10 +201,9 @@ def setup_columns(
 
 # --------------------------------------------------------------------------------------------------- server
 @contextlib.contextmanager
-def fast_server() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "fast_server.py"), "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
+def fast_server(script: str = "fast_server.py") -> Iterator[str]:
+    """A benchmark server (``fast_server.py``, or ``asgi_server.py`` under uvicorn) in its own process."""
+    process = subprocess.Popen([sys.executable, str(HERE / script)], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -460,9 +473,197 @@ def bench_async(report: Report, endpoint: str, rounds: int, concurrency: int) ->
     columns = setup_columns({FLOOR: floor, OURS: ours, "mistralai": mistralai, "openai": openai}, report)
     medians, ratios = interleaved(columns, rounds, report)
     # The loop stays open: peers' clients may still close their connections on it when collected.
-    row = Row(f"{concurrency} concurrent async chats, one client ({rounds} rounds)", "s", medians, ratios, target=1.15)
+    row = Row(f"{concurrency} concurrent async chats, one client ({rounds} rounds)", "ms", medians, ratios, target=1.0)
     row.notes.append("each client's default connection pool (httpx: 100 connections; openai: 1,000)")
     report.rows.append(row)
+
+
+# --------------------------------------------------------------------------------------------------- sweep
+SWEEP_NS = (1, 10, 100, 1000)
+FAST = "mistral-agents (aiohttp)"
+RAW_AIOHTTP = "raw aiohttp"
+HTTPX_AIOHTTP = "httpx + httpx-aiohttp"
+SWEEP_COLUMNS = [FLOOR, OURS, FAST, HTTPX_AIOHTTP, RAW_AIOHTTP]
+
+
+@dataclass
+class SweepRow:
+    server: str
+    n: int
+    batches: int
+    values: dict[str, float | None]
+    ratios: dict[str, float]  # paired, over the floor
+    fast_over_aiohttp: float | None  # paired, ours (aiohttp) over raw aiohttp
+
+
+def bench_sweep(report: Report, endpoint: str, server: str, rounds: int, ns: tuple[int, ...]) -> None:
+    """N concurrent chats on one client, for each N: each column's clients made once, one warm-up batch per N,
+    then ``rounds`` interleaved timed rounds; a round runs ``max(1, 100 // N)`` batches (N=1: 100 requests in a
+    row) and counts the milliseconds per batch."""
+    url = endpoint + "/v1/chat/completions"
+    body = _chat_body()
+    payload = json.dumps(body).encode()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    ops: dict[str, Callable[[], Awaitable[Any]]] = {}
+    closers: list[Callable[[], Awaitable[Any]]] = []
+
+    def floor() -> Callable[[], Awaitable[Any]]:
+        import httpx
+
+        # httpx's defaults but the timeout: the default 5 s pool timeout fails outright at N = 1,000.
+        client = httpx.AsyncClient(timeout=120)
+        closers.append(client.aclose)
+
+        async def op() -> Any:
+            response = await client.post(url, content=payload, headers={**AUTH, "Content-Type": "application/json"})
+            response.raise_for_status()
+            return response.json()["choices"][0]["message"]["content"]
+
+        return op
+
+    def ours(backend: str) -> Callable[[], Callable[[], Awaitable[Any]]]:
+        def make() -> Callable[[], Awaitable[Any]]:
+            from mistral_agents import MistralAsyncClient
+
+            client = MistralAsyncClient(endpoint=endpoint, api_key=API_KEY, http_backend=backend)  # type: ignore[arg-type]
+            closers.append(client.close)
+
+            async def op() -> Any:
+                return (await client.chat(MODEL, MESSAGES)).choices[0].message.content
+
+            return op
+
+        return make
+
+    def httpx_aiohttp() -> Callable[[], Awaitable[Any]]:
+        import httpx
+        from httpx_aiohttp import AiohttpTransport
+
+        client = httpx.AsyncClient(transport=AiohttpTransport(), timeout=120)
+        closers.append(client.aclose)
+
+        async def op() -> Any:
+            response = await client.post(url, content=payload, headers={**AUTH, "Content-Type": "application/json"})
+            response.raise_for_status()
+            return response.json()["choices"][0]["message"]["content"]
+
+        return op
+
+    def raw_aiohttp() -> Callable[[], Awaitable[Any]]:
+        import aiohttp
+
+        async def made() -> Any:
+            return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+
+        session = loop.run_until_complete(made())
+        closers.append(session.close)
+        headers = {**AUTH, "Content-Type": "application/json"}
+
+        async def op() -> Any:
+            async with session.post(url, data=payload, headers=headers) as response:
+                response.raise_for_status()
+                return json.loads(await response.read())["choices"][0]["message"]["content"]
+
+        return op
+
+    factories: dict[str, Callable[[], Callable[[], Awaitable[Any]]]] = {
+        FLOOR: floor, OURS: ours("httpx"), FAST: ours("aiohttp"), HTTPX_AIOHTTP: httpx_aiohttp, RAW_AIOHTTP: raw_aiohttp
+    }  # fmt: skip
+    for name, factory in factories.items():
+        try:
+            ops[name] = factory()
+        except ImportError as error:
+            report.skipped.setdefault(f"{name} (sweep)", f"not installed ({error.name or error})")
+    for n in ns:
+        batches = max(1, 100 // n)
+
+        def block(op: Callable[[], Awaitable[Any]], n: int = n, batches: int = batches) -> Callable[[], float]:
+            async def timed() -> float:
+                started = time.perf_counter()
+                for _ in range(batches):
+                    await asyncio.gather(*(op() for _ in range(n)))
+                return (time.perf_counter() - started) / batches * 1e3
+
+            return lambda: loop.run_until_complete(timed())
+
+        columns = {name: block(op) for name, op in ops.items()}
+        for column in columns.values():  # warm-up: connections opened, caches filled
+            column()
+        samples = interleaved_samples(columns, rounds, report)
+        medians = {name: (statistics.median(v) if v else None) for name, v in samples.items()}
+        ratios = paired_ratios(samples, FLOOR)
+        fast = paired_ratios(samples, RAW_AIOHTTP).get(FAST)
+        report.sweep.append(SweepRow(server, n, batches, medians, ratios, fast))
+        shown = ", ".join(f"{k} {v:.1f} ms" for k, v in medians.items() if v is not None)
+        print(f"[sweep {server} N={n}: {shown}]", file=sys.stderr, flush=True)
+    for close in closers:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(close())
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def evaluate_sweep(report: Report) -> None:
+    for row in report.sweep:
+        label = f"{row.server}, N = {row.n:,}"
+        ratio = row.ratios.get(OURS)
+        report.checks.append(
+            (f"sweep {label}: ours ≤ 1.00{TIMES} raw httpx", _ratio_text(ratio), ratio is not None and ratio <= 1.0)
+        )
+        if row.n >= 100:
+            fast = row.ratios.get(FAST)
+            report.checks.append(
+                (
+                    f"sweep {label}: aiohttp backend ≥ 4{TIMES} raw httpx's throughput (≤ 0.25{TIMES} its time)",
+                    _ratio_text(fast),
+                    fast is not None and fast <= 0.25,
+                )
+            )
+            report.checks.append(
+                (
+                    f"sweep {label}: aiohttp backend ≤ 1.5{TIMES} raw aiohttp",
+                    _ratio_text(row.fast_over_aiohttp),
+                    row.fast_over_aiohttp is not None and row.fast_over_aiohttp <= 1.5,
+                )
+            )
+
+
+def _ratio_text(ratio: float | None) -> str:
+    return "not measured" if ratio is None else f"{ratio:.2f}{TIMES}"
+
+
+def sweep_charts(report: Report, folder: Path) -> list[str]:
+    """One SVG per server: requests per second against N, a line per column (log-scaled N). Returns the files."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        report.skipped.setdefault("charts", "matplotlib not installed")
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for server in dict.fromkeys(row.server for row in report.sweep):
+        rows = [row for row in report.sweep if row.server == server]
+        figure, axes = plt.subplots(figsize=(7, 4))
+        for column in SWEEP_COLUMNS:
+            points = [(r.n, r.n / (r.values[column] / 1e3)) for r in rows if r.values.get(column)]
+            if points:
+                axes.plot(*zip(*points, strict=True), marker="o", label=column)
+        axes.set_xscale("log")
+        axes.set_xlabel("concurrent chats on one client (N)")
+        axes.set_ylabel("requests per second (median)")
+        axes.set_title(f"Concurrency sweep against {server}")
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=8)
+        figure.tight_layout()
+        name = f"sweep-{server.replace(' ', '-').replace('.', '-')}.svg"
+        figure.savefig(folder / name, format="svg", metadata={"Date": None})
+        plt.close(figure)
+        written.append(name)
+    return written
 
 
 # --------------------------------------------------------------------------------------------------- tool loop
@@ -560,6 +761,75 @@ def bench_tool_loop(report: Report, endpoint: str, rounds: int, count: int) -> N
     report.rows.append(row)
 
 
+def bench_concurrent_loops(report: Report, endpoint: str, rounds: int, concurrency: int) -> None:
+    """``concurrency`` user → tool → answer conversations at once on one client: ours vs pydantic-ai."""
+    url = endpoint + "/v1/chat/completions"
+    loop = asyncio.new_event_loop()
+
+    def floor() -> Callable[[], float]:
+        import httpx
+
+        client = httpx.AsyncClient(timeout=120)
+
+        async def op() -> Any:
+            messages: list[dict[str, Any]] = [{"role": "user", "content": PROMPT}]
+            while True:
+                body = {"model": MODEL, "messages": messages, "tools": [WEATHER_SPEC]}
+                response = await client.post(url, json=body, headers=AUTH)
+                response.raise_for_status()
+                message = response.json()["choices"][0]["message"]
+                messages.append(message)
+                if not message.get("tool_calls"):
+                    return message["content"]
+                for call in message["tool_calls"]:
+                    result = get_weather(**json.loads(call["function"]["arguments"]))
+                    messages.append(
+                        {
+                            "role": "tool",
+                            "tool_call_id": call["id"],
+                            "name": call["function"]["name"],
+                            "content": result,
+                        }
+                    )
+
+        block = concurrent_block(loop, op, concurrency)
+        block()
+        return block
+
+    def ours() -> Callable[[], float]:
+        from mistral_agents import Agent, MistralAsyncClient, tool
+
+        agent = Agent(MODEL, [tool(get_weather)], client=MistralAsyncClient(endpoint=endpoint, api_key=API_KEY))
+
+        async def op() -> Any:
+            return (await agent.arun(PROMPT)).output
+
+        block = concurrent_block(loop, op, concurrency)
+        block()
+        return block
+
+    def pydantic_ai() -> Callable[[], float]:
+        from pydantic_ai import Agent
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        model = OpenAIChatModel(MODEL, provider=OpenAIProvider(base_url=endpoint + "/v1", api_key=API_KEY))
+        agent = Agent(model, tools=[get_weather])
+
+        async def op() -> Any:
+            return (await agent.run(PROMPT)).output
+
+        block = concurrent_block(loop, op, concurrency)
+        block()
+        return block
+
+    columns = setup_columns({FLOOR: floor, OURS: ours, "pydantic-ai": pydantic_ai}, report)
+    medians, ratios = interleaved(columns, rounds, report)
+    row = Row(f"{concurrency} concurrent tool loops, one client ({rounds} rounds)", "ms", medians, ratios, target=1.0)
+    row.notes.append("floor: a hand-written async httpx loop (httpx.AsyncClient(timeout=120)); ours: `Agent.arun`")
+    report.rows.append(row)
+
+
 # --------------------------------------------------------------------------------------------------- in-process
 def _median_us(op: Callable[[], Any], count: int, rounds: int) -> float:
     op()
@@ -639,10 +909,10 @@ def _completion_bytes(tool_name: str | None) -> bytes:
 def bench_concurrent_runs(report: Report, endpoint: str, conversations: int) -> None:
     from mistral_agents import Agent, MistralAsyncClient, tool
 
-    async def many(track: bool) -> tuple[float, int]:
-        client = MistralAsyncClient(endpoint=endpoint, api_key=API_KEY)
+    async def many(track: bool, backend: str) -> tuple[float, int]:
+        client = MistralAsyncClient(endpoint=endpoint, api_key=API_KEY, http_backend=backend)  # type: ignore[arg-type]
         agent: Agent[str] = Agent(MODEL, [tool(get_weather)], client=client)
-        await asyncio.gather(*(agent.arun(PROMPT) for _ in range(20)))  # warm up, connections open
+        await asyncio.gather(*(agent.arun(PROMPT) for _ in range(200)))  # warm up, connections open
         gc.collect()
         if track:
             tracemalloc.start()
@@ -658,13 +928,30 @@ def bench_concurrent_runs(report: Report, endpoint: str, conversations: int) -> 
         await client.close()
         return elapsed, peak
 
-    wall = min(asyncio.run(many(False))[0] for _ in range(2))
-    _, peak = asyncio.run(many(True))
     report.concurrency.append((f"{conversations:,} concurrent `arun` conversations (2 model calls + 1 tool each)", ""))
-    report.concurrency.append(
-        ("wall time (best of 2)", f"{wall:.2f} s ({wall / conversations * 1e3:.2f} ms/conversation)")
-    )
-    report.concurrency.append(("peak memory per conversation (tracemalloc)", f"{peak / conversations / 1024:.1f} KiB"))
+    for backend, target in (("httpx", 2.0), ("aiohttp", 0.5)):
+        try:
+            walls = sorted(asyncio.run(many(False, backend))[0] for _ in range(5))
+        except ImportError:
+            report.skipped.setdefault(f"{backend} backend", "not installed")
+            continue
+        wall = statistics.median(walls)
+        _, peak = asyncio.run(many(True, backend))
+        per = wall / conversations * 1e3
+        label = "default backend (httpx)" if backend == "httpx" else 'http_backend="aiohttp"'
+        report.concurrency.append((f"{label}: wall time (median of 5)", f"{wall:.2f} s ({per:.2f} ms/conversation)"))
+        report.concurrency.append(
+            (f"{label}: peak memory per conversation (tracemalloc)", f"{peak / conversations / 1024:.1f} KiB")
+        )
+        report.checks.append((f"1,000 conversations, {label}: ≤ {target} ms each", f"{per:.2f} ms", per <= target))
+
+
+def load_average() -> str:
+    """``uptime``'s load averages (1, 5, 15 min) on this machine."""
+    with contextlib.suppress(OSError):
+        one, five, fifteen = Path("/proc/loadavg").read_text().split()[:3]
+        return f"{one} / {five} / {fifteen}"
+    return "unknown"
 
 
 # --------------------------------------------------------------------------------------------------- machine
@@ -745,6 +1032,7 @@ def render(report: Report, info: list[tuple[str, str]], command: str) -> str:
     if report.skipped:
         out.append("")
         out.append("Skipped: " + "; ".join(f"{name} ({why})" for name, why in sorted(report.skipped.items())) + ".")
+    out += render_sweep(report)
     out += ["", "## In-process costs (no network)", "", "| | median | |", "|---|---|---|"]
     for title, value, note in report.inprocess:
         out.append(f"| {title} | {_fmt_time(value, 'µs')} | {note} |")
@@ -781,8 +1069,53 @@ def render(report: Report, info: list[tuple[str, str]], command: str) -> str:
     out += ["", "## Machine", ""]
     for key, value in info:
         out.append(f"- {key}: {value}")
+    if report.load:
+        out.append("- load average (1 / 5 / 15 min) before each section: " + "; ".join(report.load))
     out.append("")
     return "\n".join(out)
+
+
+def render_sweep(report: Report) -> list[str]:
+    if not report.sweep:
+        return []
+    out = ["", "## Concurrency sweep", ""]
+    out.append(
+        "N concurrent `chat` calls on one client, steady state: the clients are made once per server, one warm-up "
+        "batch per N, then interleaved timed rounds (median shown; a round at N = 1 and 10 runs 100 and 10 batches "
+        "and counts the time per batch). The ratio is the median over rounds of the column's time over raw httpx's "
+        "in the same round; for the aiohttp backend the second ratio is over raw aiohttp. Lower is better. "
+        "Raw httpx: `httpx.AsyncClient(timeout=120)` (its defaults otherwise: 100 connections, 20 kept alive; the "
+        "default 5 s pool timeout fails outright at N = 1,000 on this machine)."
+    )
+    for server in dict.fromkeys(row.server for row in report.sweep):
+        rows = [row for row in report.sweep if row.server == server]
+        present = [c for c in SWEEP_COLUMNS if any(r.values.get(c) is not None for r in rows)]
+        out += [
+            "",
+            f"### Against {server}",
+            "",
+            "| N | " + " | ".join(present) + " |",
+            "|---" * (len(present) + 1) + "|",
+        ]
+        for row in rows:
+            cells = []
+            for column in present:
+                value = row.values.get(column)
+                if value is None:
+                    cells.append("—")
+                    continue
+                text = _fmt_time(value, "ms")
+                ratio = row.ratios.get(column)
+                if column != FLOOR and ratio is not None:
+                    text += f" ({ratio:.2f}{TIMES})"
+                if column == FAST and row.fast_over_aiohttp is not None:
+                    text += f", {row.fast_over_aiohttp:.2f}{TIMES} raw aiohttp"
+                cells.append(text)
+            out.append(f"| {row.n:,} | " + " | ".join(cells) + " |")
+        chart = f"sweep-{server.replace(' ', '-').replace('.', '-')}.svg"
+        if chart in report.charts:
+            out += ["", f"![Requests per second against {server}](benchmarks/{chart})"]
+    return out
 
 
 def evaluate(report: Report) -> None:
@@ -815,13 +1148,32 @@ def write_doc(path: Path, text: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------------- main
+def each(bench: Callable[[Report, str, int, int], None], report: Report, endpoint: str, rounds: int, ns: Any) -> None:
+    for n in ns:
+        bench(report, endpoint, rounds, n)
+
+
+def run_steps(steps: list[tuple[str, Callable[[], None]]], wanted: Callable[[str], bool], report: Report) -> None:
+    """Run the wanted sections, noting the machine's load average before each (the runs share the machine)."""
+    for name, step in steps:
+        if wanted(name):
+            load = load_average()
+            t0 = time.perf_counter()
+            step()
+            spent = time.perf_counter() - t0
+            report.load.append(f"{name}: load average {load} before, {spent:.0f} s")
+            print(f"[{name}: {spent:.1f} s, load before {load}]", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="mistral-agents benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer rounds and requests (about a minute)")
     parser.add_argument("--check", action="store_true", help="exit 1 if one of our ratios misses its target")
     parser.add_argument("--output", type=Path, default=None, help="write the markdown report here")
     parser.add_argument(
-        "--only", default="", help="comma-separated sections: import,chat,stream,async,loop,inprocess,concurrency"
+        "--only",
+        default="",
+        help="comma-separated sections: import,chat,stream,async,loop,loops,sweep,inprocess,concurrency",
     )
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -833,22 +1185,28 @@ def main(argv: list[str] | None = None) -> int:
     rounds = 5 if quick else 15
     report = Report(quick=quick)
     started = time.perf_counter()
+    sweep_rounds = 5 if quick else 7
     with fast_server() as endpoint:
         steps: list[tuple[str, Callable[[], None]]] = [
             ("import", lambda: bench_imports(report, 3 if quick else 9)),
             ("chat", lambda: bench_chat(report, endpoint, rounds, 40 if quick else 150)),
             ("stream", lambda: bench_stream(report, endpoint, rounds, 30 if quick else 100)),
-            ("async", lambda: bench_async(report, endpoint, 3 if quick else 5, 500)),
+            ("async", lambda: each(bench_async, report, endpoint, 5 if quick else 9, (10, 100))),
             ("loop", lambda: bench_tool_loop(report, endpoint, rounds, 20 if quick else 60)),
+            ("loops", lambda: each(bench_concurrent_loops, report, endpoint, 5 if quick else 7, (10, 100))),
+            ("sweep", lambda: bench_sweep(report, endpoint, "fast_server.py", sweep_rounds, SWEEP_NS)),
             ("inprocess", lambda: bench_inprocess(report, 5 if quick else 9, 300 if quick else 2000)),
             ("concurrency", lambda: bench_concurrent_runs(report, endpoint, 1000)),
-        ]
-        for name, step in steps:
-            if wanted(name):
-                t0 = time.perf_counter()
-                step()
-                print(f"[{name}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
+        ]  # fmt: skip
+        run_steps(steps, wanted, report)
+    if wanted("sweep"):
+        with fast_server("asgi_server.py") as endpoint:
+            uvicorn = [("sweep", lambda: bench_sweep(report, endpoint, "uvicorn", sweep_rounds, SWEEP_NS))]
+            run_steps(uvicorn, wanted, report)
+        if args.output is not None:
+            report.charts = sweep_charts(report, args.output.parent / "benchmarks")
     evaluate(report)
+    evaluate_sweep(report)
     command = "python benchmarks/run.py" + (" --quick" if quick else "")
     text = render(report, machine(), command)
     print(text)

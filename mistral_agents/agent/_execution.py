@@ -151,5 +151,3 @@ def _run_inline(registry: ToolRegistry, call: PreparedCall, observer: RunObserve
     except Exception as error:
         return registry.finish(call, error=error, duration=time.perf_counter() - started)
     return registry.finish(call, result=result, duration=time.perf_counter() - started)
-
-

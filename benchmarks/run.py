@@ -510,19 +510,28 @@ def bench_sweep(report: Report, endpoint: str, server: str, rounds: int, ns: tup
     ops: dict[str, Callable[[], Awaitable[Any]]] = {}
     closers: list[Callable[[], Awaitable[Any]]] = []
 
-    def floor() -> Callable[[], Awaitable[Any]]:
-        import httpx
+    def raw_httpx(transport: Callable[[], Any] | None) -> Callable[[], Callable[[], Awaitable[Any]]]:
+        def make() -> Callable[[], Awaitable[Any]]:
+            import httpx
 
-        # httpx's defaults but the timeout: the default 5 s pool timeout fails outright at N = 1,000.
-        client = httpx.AsyncClient(timeout=120)
-        closers.append(client.aclose)
+            # httpx's defaults but the timeout: the default 5 s pool timeout fails outright at N = 1,000.
+            client = httpx.AsyncClient(transport=transport() if transport else None, timeout=120)
+            closers.append(client.aclose)
+            headers = {**AUTH, "Content-Type": "application/json"}
 
-        async def op() -> Any:
-            response = await client.post(url, content=payload, headers={**AUTH, "Content-Type": "application/json"})
-            response.raise_for_status()
-            return response.json()["choices"][0]["message"]["content"]
+            async def op() -> Any:
+                response = await client.post(url, content=payload, headers=headers)
+                response.raise_for_status()
+                return response.json()["choices"][0]["message"]["content"]
 
-        return op
+            return op
+
+        return make
+
+    def aiohttp_transport() -> Any:
+        from httpx_aiohttp import AiohttpTransport
+
+        return AiohttpTransport()
 
     def ours(backend: str) -> Callable[[], Callable[[], Awaitable[Any]]]:
         def make() -> Callable[[], Awaitable[Any]]:
@@ -537,20 +546,6 @@ def bench_sweep(report: Report, endpoint: str, server: str, rounds: int, ns: tup
             return op
 
         return make
-
-    def httpx_aiohttp() -> Callable[[], Awaitable[Any]]:
-        import httpx
-        from httpx_aiohttp import AiohttpTransport
-
-        client = httpx.AsyncClient(transport=AiohttpTransport(), timeout=120)
-        closers.append(client.aclose)
-
-        async def op() -> Any:
-            response = await client.post(url, content=payload, headers={**AUTH, "Content-Type": "application/json"})
-            response.raise_for_status()
-            return response.json()["choices"][0]["message"]["content"]
-
-        return op
 
     def raw_aiohttp() -> Callable[[], Awaitable[Any]]:
         import aiohttp
@@ -570,7 +565,8 @@ def bench_sweep(report: Report, endpoint: str, server: str, rounds: int, ns: tup
         return op
 
     factories: dict[str, Callable[[], Callable[[], Awaitable[Any]]]] = {
-        FLOOR: floor, OURS: ours("httpx"), FAST: ours("aiohttp"), HTTPX_AIOHTTP: httpx_aiohttp, RAW_AIOHTTP: raw_aiohttp
+        FLOOR: raw_httpx(None), OURS: ours("httpx"), FAST: ours("aiohttp"), HTTPX_AIOHTTP: raw_httpx(aiohttp_transport),
+        RAW_AIOHTTP: raw_aiohttp,
     }  # fmt: skip
     for name, factory in factories.items():
         try:
@@ -669,6 +665,19 @@ def sweep_charts(report: Report, folder: Path) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------- tool loop
+def _floor_turn(messages: list[dict[str, Any]], message: dict[str, Any]) -> str | None:
+    """One turn of the hand-written floor loop: the final answer, or None once the tool results are appended."""
+    messages.append(message)
+    if not message.get("tool_calls"):
+        return str(message["content"])
+    for call in message["tool_calls"]:
+        result = get_weather(**json.loads(call["function"]["arguments"]))
+        messages.append(
+            {"role": "tool", "tool_call_id": call["id"], "name": call["function"]["name"], "content": result}
+        )
+    return None
+
+
 def bench_tool_loop(report: Report, endpoint: str, rounds: int, count: int) -> None:
     url = endpoint + "/v1/chat/completions"
     loop = asyncio.new_event_loop()
@@ -685,20 +694,9 @@ def bench_tool_loop(report: Report, endpoint: str, rounds: int, count: int) -> N
                     url, json={"model": MODEL, "messages": messages, "tools": [WEATHER_SPEC]}, headers=AUTH
                 )
                 response.raise_for_status()
-                message = response.json()["choices"][0]["message"]
-                messages.append(message)
-                if not message.get("tool_calls"):
-                    return message["content"]
-                for call in message["tool_calls"]:
-                    result = get_weather(**json.loads(call["function"]["arguments"]))
-                    messages.append(
-                        {
-                            "role": "tool",
-                            "tool_call_id": call["id"],
-                            "name": call["function"]["name"],
-                            "content": result,
-                        }
-                    )
+                answer = _floor_turn(messages, response.json()["choices"][0]["message"])
+                if answer is not None:
+                    return answer
 
         _warm(op)
         return timed_block(op, count)
@@ -779,20 +777,9 @@ def bench_concurrent_loops(report: Report, endpoint: str, rounds: int, concurren
                 body = {"model": MODEL, "messages": messages, "tools": [WEATHER_SPEC]}
                 response = await client.post(url, json=body, headers=AUTH)
                 response.raise_for_status()
-                message = response.json()["choices"][0]["message"]
-                messages.append(message)
-                if not message.get("tool_calls"):
-                    return message["content"]
-                for call in message["tool_calls"]:
-                    result = get_weather(**json.loads(call["function"]["arguments"]))
-                    messages.append(
-                        {
-                            "role": "tool",
-                            "tool_call_id": call["id"],
-                            "name": call["function"]["name"],
-                            "content": result,
-                        }
-                    )
+                answer = _floor_turn(messages, response.json()["choices"][0]["message"])
+                if answer is not None:
+                    return answer
 
         block = concurrent_block(loop, op, concurrency)
         block()

@@ -15,14 +15,14 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
 import httpcore
 import httpx
 
-__all__ = ["AsyncPool"]
+__all__ = ["AsyncPool", "PoolSender"]
 
 _Origin = tuple[bytes, bytes, int]
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
@@ -260,3 +260,38 @@ class _Stream(httpx.AsyncByteStream):
                 await self._stream.aclose()
         finally:
             self._pool._release(self._connection)
+
+
+class PoolSender:
+    """An owned `AsyncPool` driven directly, as the client's sender (``build_request``/``send``, as on
+    ``httpx.AsyncClient``). What ``AsyncClient.send`` adds — the auth and redirect flows, the cookie jar (an
+    ``urllib`` request and a ``cookiejar`` pass per response), event hooks — has nothing to do for our requests."""
+
+    def __init__(self, headers: Mapping[str, str], timeout: float | httpx.Timeout | None, max_connections: int) -> None:
+        self.pool = AsyncPool(max_connections=max_connections, ssl_context=httpx.create_ssl_context())
+        defaults = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
+        self._headers = {**defaults, **headers}
+        self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+
+    def build_request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        merged = self._headers if headers is None else {**self._headers, **headers}
+        return httpx.Request(method, url, content=content, headers=merged, extensions=self._extensions)
+
+    async def send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        response = await self.pool.handle_async_request(request)
+        if not stream:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()

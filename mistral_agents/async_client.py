@@ -14,7 +14,7 @@ import httpx
 from . import _errors, _retry, _wire
 from ._base_client import _NO_DERIVING, BaseClient, Timeout
 from ._loops import PerLoop
-from ._pool import AsyncPool
+from ._pool import PoolSender
 from ._retry import RetryPolicy
 from ._sse import aiter_sse_data
 from .exceptions import MistralException
@@ -44,7 +44,7 @@ def _in_flight_gate(http: httpx.AsyncClient) -> asyncio.Semaphore | None:
     return asyncio.Semaphore(limit) if isinstance(limit, int) and limit > 0 else None
 
 
-async def _aclose(http: httpx.AsyncClient | AiohttpSession) -> None:
+async def _aclose(http: httpx.AsyncClient | PoolSender | AiohttpSession) -> None:
     await http.aclose()
 
 
@@ -105,13 +105,13 @@ class MistralAsyncClient(
             self._http = None
             self._pools = PerLoop(self._new_pool, _aclose)
 
-    def _new_pool(self) -> httpx.AsyncClient:
-        transport: httpx.AsyncBaseTransport | None = None
-        if not urllib.request.getproxies():  # with HTTP(S)_PROXY set, httpx's transport (which honours it)
-            transport = AsyncPool(max_connections=MAX_CONNECTIONS, ssl_context=httpx.create_ssl_context())
-        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+    def _new_pool(self) -> httpx.AsyncClient | PoolSender:
         headers = self._settings.headers
-        return httpx.AsyncClient(transport=transport, limits=limits, timeout=self._timeout, headers=headers)
+        if not urllib.request.getproxies():
+            return PoolSender(headers, self._timeout, MAX_CONNECTIONS)
+        # With HTTP(S)_PROXY set: httpx's own client and transport, which honour it.
+        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+        return httpx.AsyncClient(limits=limits, timeout=self._timeout, headers=headers)
 
     def as_sync(self) -> MistralClient:
         """A sync client with the same settings (and transport, when it serves both flavours).

@@ -85,6 +85,8 @@ def pool_of(client: Client) -> Any:
     session = getattr(http, "session", None)
     if session is not None:  # the aiohttp backend
         return AiohttpPool(session.connector)
+    if hasattr(http, "pool"):  # our own pool, driven directly
+        return http.pool
     transport = http._transport
     return getattr(transport, "_pool", transport)
 

@@ -997,7 +997,9 @@ def render(report: Report, info: list[tuple[str, str]], command: str) -> str:
     out.append("")
     out.append(
         "**Noise:** this machine has 2 cores and other work (test suites) may run at the same time, so absolute "
-        "numbers move by tens of percent between runs; ratios from interleaved rounds are steadier."
+        "numbers move by tens of percent between runs, and by far more on a loaded machine (the load average "
+        "before each section is listed under Machine: above 2, the benchmark shared the cores with other "
+        "processes, and every wall time is inflated); ratios from interleaved rounds are steadier."
     )
     out += ["", "## Side by side", ""]
     present = [c for c in COLUMNS if any(c in row.values for row in report.rows)]

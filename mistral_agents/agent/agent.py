@@ -310,6 +310,7 @@ class Agent(Generic[OutputT]):
                     answer = run_tools(
                         self.tools, effect.calls, self._executor, self.max_concurrency, observer, tools_loop
                     )
+                    stepped = True
         except BaseException as error:
             if isinstance(error, MistralException):
                 error.messages = list(state.messages)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 try:
-    from dbos import DBOS, Queue, SetWorkflowID, WorkflowHandle
+    from dbos import DBOS, DBOSClient, EnqueueOptions, Queue, SetWorkflowID, WorkflowHandle
 except ImportError as error:  # pragma: no cover - exercised without the extra
     raise ImportError('mistral_agents.durable needs the DBOS engine: pip install "mistral-agents[dbos]"') from error
 
@@ -51,7 +51,7 @@ class DepsRef:
 class DurableHandle(Generic[OutputT]):
     """A run started or enqueued without waiting: its ``workflow_id``, and :meth:`get_result` to wait for it."""
 
-    def __init__(self, handle: WorkflowHandle[dict[str, Any]], bot: DBOSAgent[OutputT]) -> None:
+    def __init__(self, handle: WorkflowHandle[Any], bot: DBOSAgent[OutputT]) -> None:
         self._handle = handle
         self._bot = bot
 
@@ -89,7 +89,8 @@ class DBOSAgent(Generic[OutputT]):
         async def run_workflow(payload: dict[str, Any]) -> dict[str, Any]:
             return await self._run_workflow(payload)
 
-        self._workflow = DBOS.workflow(name=f"{name}.run")(run_workflow)
+        self.workflow_name = f"{name}.run"
+        self._workflow = DBOS.workflow(name=self.workflow_name)(run_workflow)
         # Started from sync code, DBOS runs the async workflow on its own event loop and the handle gives the value.
         self._workflow_from_sync = cast("Callable[[dict[str, Any]], dict[str, Any]]", self._workflow)
 
@@ -146,20 +147,35 @@ class DBOSAgent(Generic[OutputT]):
 
     def enqueue(
         self,
-        queue: Queue,
+        queue: Queue | str,
         prompt: Prompt,
         *,
         workflow_id: str | None = None,
         history: History | None = None,
         deps: Any = None,
+        client: DBOSClient | None = None,
     ) -> DurableHandle[OutputT]:
-        """Put the run on a DBOS ``queue``: whichever process serves that queue runs it (see ``docs/durable.md``)."""
-        payload = self._payload(prompt, history, deps)
-        with SetWorkflowID(workflow_id or _new_id()):
-            return DurableHandle(queue.enqueue(self._workflow_from_sync, payload), self)
+        """Put the run on a DBOS queue: whichever process serves that queue runs it (see ``docs/durable.md``).
 
-    def retrieve(self, workflow_id: str) -> DurableHandle[OutputT]:
+        From a process that does not run workflows itself (a web front end), pass a ``DBOSClient``.
+        """
+        payload = self._payload(prompt, history, deps, here=False)
+        workflow_id = workflow_id or _new_id()
+        name = queue if isinstance(queue, str) else queue.name
+        if client is not None:
+            options: EnqueueOptions = {
+                "queue_name": name,
+                "workflow_name": self.workflow_name,
+                "workflow_id": workflow_id,
+            }
+            return DurableHandle(client.enqueue(options, payload), self)
+        with SetWorkflowID(workflow_id):
+            return DurableHandle(DBOS.enqueue_workflow(name, self._workflow_from_sync, payload), self)
+
+    def retrieve(self, workflow_id: str, *, client: DBOSClient | None = None) -> DurableHandle[OutputT]:
         """A handle to a run started earlier (by this process or another)."""
+        if client is not None:
+            return DurableHandle(client.retrieve_workflow(workflow_id), self)
         return DurableHandle(DBOS.retrieve_workflow(workflow_id), self)
 
     def run_stream(self, *args: Any, **kwargs: Any) -> Any:
@@ -171,8 +187,11 @@ class DBOSAgent(Generic[OutputT]):
         raise NotImplementedError(_NO_STREAMING)
 
     # ------------------------------------------------------------------------------------------ the workflow
-    def _payload(self, prompt: Prompt, history: History | None, deps: Any) -> dict[str, Any]:
-        """The workflow's inputs, as JSON data (validated here, so a bad input fails before anything is stored)."""
+    def _payload(self, prompt: Prompt, history: History | None, deps: Any, *, here: bool = True) -> dict[str, Any]:
+        """The workflow's inputs, as JSON data (validated here, so a bad input fails before anything is stored).
+
+        ``here``: the run starts in this process, so deps passed by reference must be registered in it.
+        """
         payload: dict[str, Any] = {}
         if isinstance(prompt, ChatMessage):
             payload["prompt_message"] = _codec.messages_to_data([prompt])[0]
@@ -184,7 +203,7 @@ class DBOSAgent(Generic[OutputT]):
             messages = [m if isinstance(m, ChatMessage) else ChatMessage.model_validate(m) for m in history]
             payload["history"] = _codec.messages_to_data(messages)
         if isinstance(deps, DepsRef):
-            if deps.name not in self._live_deps:
+            if here and deps.name not in self._live_deps:
                 raise KeyError(f"no deps registered as {deps.name!r}: call bot.register_deps({deps.name!r}, obj)")
             payload["deps_ref"] = deps.name
         elif deps is not None:

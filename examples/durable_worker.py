@@ -85,7 +85,7 @@ def make_bot(ledger: Ledger | None, model_url: str | None, transport: Any = None
 
 
 def dbos_config(db: str, executor_id: str | None = None) -> Any:
-    config: dict[str, Any] = {"name": "durable-refunds", "system_database_url": db, "run_admin_server": False}
+    config: dict[str, Any] = {"name": "durable-refunds", "system_database_url": db}
     if executor_id:
         config["executor_id"] = executor_id  # a restarted worker recovers the runs it had in flight
     return config

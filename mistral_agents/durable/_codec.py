@@ -85,6 +85,7 @@ def outcome_to_data(outcome: ToolOutcome) -> dict[str, Any]:
         "error": outcome.error,
         "error_kind": outcome.error_kind,
         "duration": outcome.duration,
+        "still_running": outcome.still_running,
     }
 
 
@@ -94,6 +95,7 @@ def outcome_from_data(data: Mapping[str, Any], call: PreparedCall | None = None)
     return ToolOutcome(
         data["tool_call_id"], data["name"], data["arguments"], args, data.get("result"), data["content"],
         data.get("error"), data.get("error_kind"), None, float(data.get("duration") or 0.0),
+        bool(data.get("still_running")),
     )  # fmt: skip
 
 

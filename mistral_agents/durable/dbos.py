@@ -1,6 +1,6 @@
-"""``DBOSAgent``: an :class:`~mistral_agents.Agent` whose runs are DBOS workflows.
+"""`DBOSAgent`: an [`Agent`][mistral_agents.agent.Agent] whose runs are DBOS workflows.
 
-A third driver over the same loop (:mod:`mistral_agents.agent._steps`): every ``CallModel`` effect is answered inside
+A third driver over the same loop (`mistral_agents.agent._steps`): every ``CallModel`` effect is answered inside
 a DBOS step (its output: the response as its wire dict) and every tool call of a ``RunTools`` effect inside its own
 step (its output: the tool outcome as JSON). The step ids of parallel calls are reserved in call order before any of
 them runs, so a recovered run finds each call's checkpoint where the first run left it, whichever finished first.
@@ -39,7 +39,8 @@ Prompt = str | ChatMessage | None
 
 @dataclass(frozen=True)
 class DepsRef:
-    """Deps passed by reference: the name of an object registered with :meth:`DBOSAgent.register_deps`.
+    """Deps passed by reference: the name of an object registered with
+    [`DBOSAgent.register_deps`][mistral_agents.durable.DBOSAgent.register_deps].
 
     Only the name goes into the workflow's inputs; each process (the one that starts a run and the one that
     recovers it) registers its own live object under that name.
@@ -49,7 +50,7 @@ class DepsRef:
 
 
 class DurableHandle(Generic[OutputT]):
-    """A run started or enqueued without waiting: its ``workflow_id``, and :meth:`get_result` to wait for it."""
+    """A run started or enqueued without waiting: its ``workflow_id``, and ``get_result()`` to wait for it."""
 
     def __init__(self, handle: WorkflowHandle[Any], bot: DBOSAgent[OutputT]) -> None:
         self._handle = handle
@@ -126,7 +127,7 @@ class DBOSAgent(Generic[OutputT]):
         history: History | None = None,
         deps: Any = None,
     ) -> RunResult[OutputT]:
-        """:meth:`run` from async code; the same workflow (``run`` and ``arun`` with one id are one run)."""
+        """``run`` from async code; the same workflow (``run`` and ``arun`` with one id are one run)."""
         payload = self._payload(prompt, history, deps)
         with SetWorkflowID(workflow_id or _new_id()):
             handle = await DBOS.start_workflow_async(self._workflow, payload)
@@ -183,7 +184,7 @@ class DBOSAgent(Generic[OutputT]):
         raise NotImplementedError(_NO_STREAMING)
 
     def arun_stream(self, *args: Any, **kwargs: Any) -> Any:
-        """Not offered, as :meth:`run_stream`."""
+        """Not offered, as ``run_stream``."""
         raise NotImplementedError(_NO_STREAMING)
 
     # ------------------------------------------------------------------------------------------ the workflow
@@ -243,6 +244,8 @@ class DBOSAgent(Generic[OutputT]):
                 if isinstance(effect, _steps.CallModel):
                     data = await DBOS.run_step_async({"name": f"{self.name}.model"}, self._call_model, effect.request)
                     answer = _codec.response_from_data(data)
+                elif isinstance(effect, _steps.ListTools):  # listed live in every execution, not checkpointed
+                    answer = await self.agent._toolset.acurrent()
                 elif isinstance(effect, _steps.RunTools):
                     answer = await self._run_tools(effect.calls)
         except MistralException as error:

@@ -90,7 +90,7 @@ def build(options: argparse.Namespace) -> DBOSAgent[str]:
         return {"done": key}
 
     client = MistralClient(endpoint=options.url, transport=MarkingTransport(work, options.pause_before_chat))
-    DBOS(config={"name": "durable-crash-test", "system_database_url": options.db, "run_admin_server": False})
+    DBOS(config={"name": "durable-crash-test", "system_database_url": options.db})
     agent = Agent("mistral-small-latest", [work_on], client=client, max_steps=4)
     return DBOSAgent(agent, name="crashbot")
 

@@ -20,7 +20,6 @@ def dbos_config(tmp_path: Path) -> Iterator[dict[str, Any]]:
     config: dict[str, Any] = {
         "name": "durable-tests",
         "system_database_url": f"sqlite:///{tmp_path / 'dbos.sqlite'}",
-        "run_admin_server": False,
     }
     DBOS(config=config)  # type: ignore[arg-type]
     try:

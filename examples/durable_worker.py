@@ -22,6 +22,7 @@ import re
 import signal
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,30 +118,36 @@ def ticket(number: int) -> tuple[str, str]:
     return f"refund-{number}", f"Please refund transaction T{number}."
 
 
-def enqueue(options: argparse.Namespace) -> None:
-    client = DBOSClient(system_database_url=options.db)
+def enqueue(db: str, numbers: range, model_url: str | None = None) -> list[str]:
+    """Put tickets on the queue from a process that runs none of them (a ``DBOSClient``); their workflow ids."""
+    client = DBOSClient(system_database_url=db)
     try:
         client.register_queue(QUEUE, polling_interval_sec=0.1, on_conflict="never_update")
-        bot = make_bot(None, options.model_url)
-        for number in range(options.start, options.start + options.count):
-            workflow_id, prompt = ticket(number)
-            bot.enqueue(QUEUE, prompt, workflow_id=workflow_id, client=client)
-    finally:
-        client.destroy()
-    print(f"enqueued {options.count} runs", flush=True)
-
-
-def wait(options: argparse.Namespace) -> None:
-    client = DBOSClient(system_database_url=options.db)
-    try:
-        bot = make_bot(None, options.model_url)
-        outputs = [
-            bot.retrieve(ticket(n)[0], client=client).get_result().output
-            for n in range(options.start, options.start + options.count)
+        bot = make_bot(None, model_url)
+        return [
+            bot.enqueue(QUEUE, prompt, workflow_id=wid, client=client).workflow_id
+            for wid, prompt in map(ticket, numbers)
         ]
     finally:
         client.destroy()
-    print(f"{len(outputs)} runs done; first: {outputs[0]}", flush=True)
+
+
+def wait(db: str, numbers: range, model_url: str | None = None, timeout: float = 600.0) -> list[str]:
+    """Wait until every ticket's run has ended; their answers (a failed run raises its error)."""
+    client = DBOSClient(system_database_url=db)
+    try:
+        ids = [ticket(n)[0] for n in numbers]
+        deadline = time.monotonic() + timeout
+        while len(
+            client.list_workflows(workflow_ids=ids, status=["SUCCESS", "ERROR"], load_input=False, load_output=False)
+        ) < len(ids):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the runs did not all end within {timeout:g} seconds")
+            time.sleep(0.2)
+        bot = make_bot(None, model_url)
+        return [bot.retrieve(wid, client=client).get_result().output for wid in ids]
+    finally:
+        client.destroy()
 
 
 def demo() -> None:
@@ -172,7 +179,16 @@ def main() -> None:
             command.add_argument("--count", type=int, default=10)
             command.add_argument("--start", type=int, default=1)
     options = parser.parse_args()
-    {"worker": worker, "enqueue": enqueue, "wait": wait}.get(options.command, lambda _: demo())(options)
+    if options.command == "worker":
+        worker(options)
+    elif options.command == "enqueue":
+        numbers = range(options.start, options.start + options.count)
+        print(f"enqueued {len(enqueue(options.db, numbers, options.model_url))} runs", flush=True)
+    elif options.command == "wait":
+        outputs = wait(options.db, range(options.start, options.start + options.count), options.model_url)
+        print(f"{len(outputs)} runs done; first: {outputs[0]}", flush=True)
+    else:
+        demo()
 
 
 if __name__ == "__main__":

@@ -60,9 +60,12 @@ class DurableHandle(Generic[OutputT]):
     def workflow_id(self) -> str:
         return self._handle.get_workflow_id()
 
-    def get_result(self) -> RunResult[OutputT]:
-        """Wait for the run to finish; its result (or its error, raised)."""
-        return self._bot._decode(self._handle.get_result())
+    def get_result(self, *, polling_interval_sec: float = 1.0) -> RunResult[OutputT]:
+        """Wait for the run to finish; its result (or its error, raised).
+
+        A run executing elsewhere (another process, a recovery) is polled every ``polling_interval_sec``.
+        """
+        return self._bot._decode(self._handle.get_result(polling_interval_sec=polling_interval_sec))
 
     def __repr__(self) -> str:
         return f"DurableHandle(workflow_id={self.workflow_id!r})"

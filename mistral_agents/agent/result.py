@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -72,7 +73,7 @@ class RunResult(Generic[OutputT]):
             "messages": [message_to_data(m) for m in self.messages],
             "usage": self.usage.model_dump(mode="json", exclude_unset=True),
             "steps": self.steps,
-            "tool_calls": [_outcome_data(o) for o in self.tool_calls],
+            "tool_calls": [outcome_to_data(o) for o in self.tool_calls],
             "finish_reason": self.finish_reason,
             "new_message_index": self.new_message_index,
             "pending": [p.to_data() for p in self.pending],
@@ -94,7 +95,7 @@ class RunResult(Generic[OutputT]):
             messages=[message_from_data(m) for m in data["messages"]],
             usage=UsageInfo.model_validate(data.get("usage") or {}),
             steps=int(data.get("steps", 0)),
-            tool_calls=[_outcome_from_data(o) for o in data.get("tool_calls", ())],
+            tool_calls=[outcome_from_data(o) for o in data.get("tool_calls", ())],
             finish_reason=data.get("finish_reason"),
             new_message_index=int(data.get("new_message_index", 0)),
             pending=[PendingCall(**p) for p in data.get("pending", ())],
@@ -102,7 +103,8 @@ class RunResult(Generic[OutputT]):
         return result
 
 
-def _outcome_data(outcome: ToolOutcome) -> dict[str, Any]:
+def outcome_to_data(outcome: ToolOutcome) -> dict[str, Any]:
+    """One tool call as JSON data (also what a durable run stores for a tool step)."""
     return {
         "tool_call_id": outcome.tool_call_id,
         "name": outcome.name,
@@ -113,11 +115,14 @@ def _outcome_data(outcome: ToolOutcome) -> dict[str, Any]:
         "error": outcome.error,
         "error_kind": outcome.error_kind,
         "duration": outcome.duration,
+        "still_running": outcome.still_running,
     }
 
 
-def _outcome_from_data(data: dict[str, Any]) -> ToolOutcome:
+def outcome_from_data(data: Mapping[str, Any]) -> ToolOutcome:
+    """The inverse of ``outcome_to_data`` (the exception object is not kept; its text is, in ``error``)."""
     return ToolOutcome(
         data["tool_call_id"], data["name"], data["arguments"], data.get("args"), data.get("result"),
         data["content"], data.get("error"), data.get("error_kind"), None, float(data.get("duration", 0.0)),
+        bool(data.get("still_running", False)),
     )  # fmt: skip

@@ -1,16 +1,12 @@
 """`DBOSAgent`: an [`Agent`][mistral_agents.agent.Agent] whose runs are DBOS workflows.
 
-A third driver over the same loop (`mistral_agents.agent._steps`): every ``CallModel`` effect is answered inside
-a DBOS step (its output: the response as its wire dict) and every tool call of a ``RunTools`` effect inside its own
-step (its output: the tool outcome as JSON). The step ids of parallel calls are reserved in call order before any of
-them runs, so a recovered run finds each call's checkpoint where the first run left it, whichever finished first.
-When a process dies, ``DBOS.launch()`` in the next one replays the workflow: completed steps return their stored
-output, the others run.
+A third driver over the same loop (``durable._workflow``): every model call, every tool call, every approval and
+every session read or write of a run is a DBOS step with a JSON output. When a process dies, ``DBOS.launch()`` in
+the next one replays the workflow: completed steps return their stored output, the others run.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,20 +17,21 @@ try:
 except ImportError as error:  # pragma: no cover - exercised without the extra
     raise ImportError('mistral_agents.durable needs the DBOS engine: pip install "mistral-agents[dbos]"') from error
 
-from ..agent import _steps
-from ..agent._execution import run_tools_async
+from ..agent._persistence import Session
 from ..agent.agent import Agent
+from ..agent.approvals import check_decisions
 from ..agent.result import RunResult
-from ..exceptions import MistralException
 from ..models.chat_completion import ChatMessage
-from ..tools import PreparedCall, ToolOutcome
 from . import _codec
+from ._workflow import Driver
 
 __all__ = ["DBOSAgent", "DepsRef", "DurableHandle"]
 
 OutputT = TypeVar("OutputT")
 History = Sequence[ChatMessage | Mapping[str, Any]]
 Prompt = str | ChatMessage | None
+#: Where the sessions of durable runs live: a store URL for ``open_session``, or ``session_id -> Session``.
+SessionStore = str | Callable[[str], Session]
 
 
 @dataclass(frozen=True)
@@ -76,32 +73,35 @@ class DBOSAgent(Generic[OutputT]):
 
     Build it (in every process that runs or recovers these runs) after ``DBOS(config=...)`` and before
     ``DBOS.launch()``. ``name`` (default: the agent's ``name``) names the workflow and its steps
-    (``"{name}.model"``, ``"{name}.tool.{tool}"``): two durable agents in one app need two names.
-    Streaming is not offered: a durable run returns its result, see ``docs/durable.md``.
+    (``"{name}.model"``, ``"{name}.tool.{tool}"``, ...): two durable agents in one app need two names.
+    ``sessions`` says where conversations live (a URL such as ``"sqlite:///conversations.db"``, or a function
+    ``session_id -> Session``): a run's ``session=`` is opened there by its id, by whichever process runs it.
+    Streaming is not offered: a durable run returns its result (see the guide, ``docs/durable.md``).
     """
 
-    def __init__(self, agent: Agent[OutputT], *, name: str | None = None) -> None:
+    def __init__(self, agent: Agent[OutputT], *, name: str | None = None, sessions: SessionStore | None = None) -> None:
         if not isinstance(agent, Agent):
             raise TypeError("DBOSAgent wraps an Agent")
-        name = name if name is not None else getattr(agent, "name", None)
+        name = name if name is not None else agent.name
         if not isinstance(name, str) or not name:
             raise ValueError("a durable agent needs a name, unique in the app: DBOSAgent(agent, name='refunds')")
         self.agent = agent
         self.name = name
-        self._live_deps: dict[str, Any] = {}
-
-        async def run_workflow(payload: dict[str, Any]) -> dict[str, Any]:
-            return await self._run_workflow(payload)
-
         self.workflow_name = f"{name}.run"
+        self._sessions = sessions
+        self._live_deps: dict[str, Any] = {}
+        self._driver = Driver(agent, name)
+
+        async def run_workflow(payload: dict[str, Any]) -> str:
+            return await self._execute(payload)
+
         self._workflow = DBOS.workflow(name=self.workflow_name)(run_workflow)
         # Started from sync code, DBOS runs the async workflow on its own event loop and the handle gives the value.
-        self._workflow_from_sync = cast("Callable[[dict[str, Any]], dict[str, Any]]", self._workflow)
+        self._workflow_from_sync = cast("Callable[[dict[str, Any]], str]", self._workflow)
 
     def __repr__(self) -> str:
         return f"DBOSAgent(name={self.name!r}, agent={self.agent!r})"
 
-    # ------------------------------------------------------------------------------------------ deps
     def register_deps(self, name: str, deps: Any) -> DepsRef:
         """Register a live object (a connection, a client) for ``deps=DepsRef(name)``; do it in every process."""
         self._live_deps[name] = deps
@@ -115,12 +115,16 @@ class DBOSAgent(Generic[OutputT]):
         workflow_id: str | None = None,
         history: History | None = None,
         deps: Any = None,
+        session: Session | str | None = None,
+        approvals: Mapping[str, bool] | None = None,
     ) -> RunResult[OutputT]:
-        """Run to the final answer as the workflow ``workflow_id`` (a new id when None).
+        """Run to the final answer (or a pause for approvals) as the workflow ``workflow_id`` (new when None).
 
         An id that already ran returns that run's result without running again (a client's retry is safe).
+        ``history``, ``deps``, ``session`` (a ``Session`` or its id) and ``approvals`` are as for ``Agent.run``.
         """
-        return self.start(prompt, workflow_id=workflow_id, history=history, deps=deps).get_result()
+        payload = self._payload(prompt, history, deps, session, approvals)
+        return self._start(payload, workflow_id).get_result()
 
     async def arun(
         self,
@@ -129,9 +133,11 @@ class DBOSAgent(Generic[OutputT]):
         workflow_id: str | None = None,
         history: History | None = None,
         deps: Any = None,
+        session: Session | str | None = None,
+        approvals: Mapping[str, bool] | None = None,
     ) -> RunResult[OutputT]:
         """``run`` from async code; the same workflow (``run`` and ``arun`` with one id are one run)."""
-        payload = self._payload(prompt, history, deps)
+        payload = self._payload(prompt, history, deps, session, approvals)
         with SetWorkflowID(workflow_id or _new_id()):
             handle = await DBOS.start_workflow_async(self._workflow, payload)
         return self._decode(await handle.get_result())
@@ -143,11 +149,11 @@ class DBOSAgent(Generic[OutputT]):
         workflow_id: str | None = None,
         history: History | None = None,
         deps: Any = None,
+        session: Session | str | None = None,
+        approvals: Mapping[str, bool] | None = None,
     ) -> DurableHandle[OutputT]:
         """Start the run in the background; a handle to wait for it."""
-        payload = self._payload(prompt, history, deps)
-        with SetWorkflowID(workflow_id or _new_id()):
-            return DurableHandle(DBOS.start_workflow(self._workflow_from_sync, payload), self)
+        return self._start(self._payload(prompt, history, deps, session, approvals), workflow_id)
 
     def enqueue(
         self,
@@ -157,21 +163,20 @@ class DBOSAgent(Generic[OutputT]):
         workflow_id: str | None = None,
         history: History | None = None,
         deps: Any = None,
+        session: Session | str | None = None,
+        approvals: Mapping[str, bool] | None = None,
         client: DBOSClient | None = None,
     ) -> DurableHandle[OutputT]:
-        """Put the run on a DBOS queue: whichever process serves that queue runs it (see ``docs/durable.md``).
+        """Put the run on a DBOS queue: whichever process serves that queue runs it.
 
         From a process that does not run workflows itself (a web front end), pass a ``DBOSClient``.
         """
-        payload = self._payload(prompt, history, deps, here=False)
+        payload = self._payload(prompt, history, deps, session, approvals, here=False)
         workflow_id = workflow_id or _new_id()
         name = queue if isinstance(queue, str) else queue.name
         if client is not None:
-            options: EnqueueOptions = {
-                "queue_name": name,
-                "workflow_name": self.workflow_name,
-                "workflow_id": workflow_id,
-            }
+            options: EnqueueOptions = {"queue_name": name, "workflow_name": self.workflow_name}
+            options["workflow_id"] = workflow_id
             return DurableHandle(client.enqueue(options, payload), self)
         with SetWorkflowID(workflow_id):
             return DurableHandle(DBOS.enqueue_workflow(name, self._workflow_from_sync, payload), self)
@@ -190,9 +195,22 @@ class DBOSAgent(Generic[OutputT]):
         """Not offered, as ``run_stream``."""
         raise NotImplementedError(_NO_STREAMING)
 
-    # ------------------------------------------------------------------------------------------ the workflow
-    def _payload(self, prompt: Prompt, history: History | None, deps: Any, *, here: bool = True) -> dict[str, Any]:
-        """The workflow's inputs, as JSON data (validated here, so a bad input fails before anything is stored).
+    # ------------------------------------------------------------------------------------------ inputs
+    def _start(self, payload: dict[str, Any], workflow_id: str | None) -> DurableHandle[OutputT]:
+        with SetWorkflowID(workflow_id or _new_id()):
+            return DurableHandle(DBOS.start_workflow(self._workflow_from_sync, payload), self)
+
+    def _payload(
+        self,
+        prompt: Prompt,
+        history: History | None,
+        deps: Any,
+        session: Session | str | None,
+        approvals: Mapping[str, bool] | None,
+        *,
+        here: bool = True,
+    ) -> dict[str, Any]:
+        """The workflow's inputs, as JSON data (checked here, so a bad input fails before anything is stored).
 
         ``here``: the run starts in this process, so deps passed by reference must be registered in it.
         """
@@ -204,8 +222,18 @@ class DBOSAgent(Generic[OutputT]):
                 raise TypeError("prompt must be a str, a ChatMessage or None")
             payload["prompt"] = prompt
         if history is not None:
-            messages = [m if isinstance(m, ChatMessage) else ChatMessage.model_validate(m) for m in history]
-            payload["history"] = _codec.messages_to_data(messages)
+            if session is not None:
+                raise ValueError("give session= or history=, not both (the session holds the history)")
+            payload["history"] = _codec.messages_to_data(history)
+        if session is not None:
+            if self._sessions is None:
+                raise ValueError(
+                    "session= needs to know where sessions live in every process: "
+                    "DBOSAgent(agent, name=..., sessions='sqlite:///conversations.db') (or a function of the id)"
+                )
+            payload["session"] = session if isinstance(session, str) else session.session_id
+        if approvals is not None:
+            payload["approvals"] = check_decisions(approvals)
         if isinstance(deps, DepsRef):
             if here and deps.name not in self._live_deps:
                 raise KeyError(f"no deps registered as {deps.name!r}: call bot.register_deps({deps.name!r}, obj)")
@@ -220,6 +248,16 @@ class DBOSAgent(Generic[OutputT]):
             payload["deps"] = deps
         return payload
 
+    # ------------------------------------------------------------------------------------------ the workflow
+    async def _execute(self, payload: Mapping[str, Any]) -> str:
+        """The workflow's body, in whichever process runs (or recovers) it: inputs back to live values."""
+        prompt: Prompt = payload.get("prompt")
+        if "prompt_message" in payload:
+            prompt = _codec.messages_from_data([payload["prompt_message"]])[0]
+        history = _codec.messages_from_data(payload["history"]) if "history" in payload else None
+        session = self._open_session(payload["session"]) if "session" in payload else None
+        return await self._driver.run(prompt, history, self._deps(payload), session, payload.get("approvals"))
+
     def _deps(self, payload: Mapping[str, Any]) -> Any:
         if "deps_ref" in payload:
             name = payload["deps_ref"]
@@ -228,60 +266,18 @@ class DBOSAgent(Generic[OutputT]):
             return self._live_deps[name]
         return payload.get("deps", self.agent.deps)
 
-    async def _run_workflow(self, payload: dict[str, Any]) -> dict[str, Any]:
-        plan = self.agent._plan
-        prompt: Prompt = payload.get("prompt")
-        if "prompt_message" in payload:
-            prompt = _codec.message_from_data(payload["prompt_message"])
-        history = _codec.messages_from_data(payload["history"]) if "history" in payload else None
-        state = _steps.start(plan, prompt, history, self._deps(payload))
-        loop = _steps.drive(plan, state)
-        answer: Any = None
-        try:
-            while True:
-                try:
-                    effect = loop.send(answer)
-                except StopIteration as stop:
-                    return _codec.result_to_data(stop.value)
-                answer = None
-                if isinstance(effect, _steps.CallModel):
-                    data = await DBOS.run_step_async({"name": f"{self.name}.model"}, self._call_model, effect.request)
-                    answer = _codec.response_from_data(data)
-                elif isinstance(effect, _steps.ListTools):  # listed live in every execution, not checkpointed
-                    answer = await self.agent._toolset.acurrent()
-                elif isinstance(effect, _steps.RunTools):
-                    answer = await self._run_tools(effect.calls)
-        except MistralException as error:
-            error.messages = list(state.messages)
-            raise
+    def _open_session(self, session_id: str) -> Session:
+        store = self._sessions
+        if store is None:
+            raise ValueError(f"this process cannot open session {session_id!r}: DBOSAgent(..., sessions=...)")
+        if isinstance(store, str):
+            from ..sessions import open_session
 
-    async def _call_model(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The model step: send the request; its output is the response's wire dict (the request is not stored)."""
-        response = await self.agent._async_client().chat(**request)
-        return _codec.response_to_data(response)
+            return open_session(store, session_id)
+        return store(session_id)
 
-    async def _run_tools(self, calls: Sequence[PreparedCall | ToolOutcome]) -> list[ToolOutcome]:
-        """One step per call, ids reserved in call order, run concurrently (at most the agent's max_concurrency)."""
-        gate = asyncio.Semaphore(self.agent.max_concurrency)
-        reserved = [None if isinstance(c, ToolOutcome) else DBOS.reserve_step() for c in calls]
-
-        async def one(call: PreparedCall | ToolOutcome, reservation: Any) -> ToolOutcome:
-            if isinstance(call, ToolOutcome):  # decided by the loop (unknown tool, bad arguments): no I/O
-                return call
-            async with gate:
-                data = await reservation.run_async({"name": f"{self.name}.tool.{call.name}"}, self._call_tool, call)
-            return _codec.outcome_from_data(data, call)
-
-        return list(await asyncio.gather(*(one(c, r) for c, r in zip(calls, reserved, strict=True))))
-
-    async def _call_tool(self, call: PreparedCall) -> dict[str, Any]:
-        """A tool step: approval, timeout and errors as in ``Agent``; its output is the outcome as JSON."""
-        agent = self.agent
-        (outcome,) = await run_tools_async(agent.tools, [call], agent._executor(), agent.approver, 1)
-        return _codec.outcome_to_data(outcome)
-
-    def _decode(self, data: dict[str, Any]) -> RunResult[OutputT]:
-        return _codec.result_from_data(data, self.agent._plan.output_type)
+    def _decode(self, data: str) -> RunResult[OutputT]:
+        return RunResult.from_json(data, self.agent._plan.output_type)
 
 
 _NO_STREAMING = (

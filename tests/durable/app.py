@@ -7,6 +7,7 @@ it at a known place, never after a guessed delay:
 - ``--pause-before-chat N``: before sending its N-th chat request, write ``<dir>/paused`` and wait forever;
 - ``--hold KEY,...``: the tool call for such a key writes ``<dir>/<key>.holding`` after counting, and never returns.
 
+With ``--sessions URL``, each run keeps its conversation in the session named like its workflow id.
 Each model request carries ``x-workflow-id`` so the server's log tells runs apart. With ``--reference``, after the
 run it also makes an uninterrupted run of the same prompt (workflow id ``<id>-ref``) for comparison.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import threading
@@ -31,7 +31,6 @@ from dbos import DBOS
 
 from mistral_agents import Agent, MistralClient, RunContext, tool
 from mistral_agents.durable import DBOSAgent
-from mistral_agents.durable._codec import result_to_data
 
 
 class MarkingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -92,7 +91,7 @@ def build(options: argparse.Namespace) -> DBOSAgent[str]:
     client = MistralClient(endpoint=options.url, transport=MarkingTransport(work, options.pause_before_chat))
     DBOS(config={"name": "durable-crash-test", "system_database_url": options.db})
     agent = Agent("mistral-small-latest", [work_on], client=client, max_steps=4)
-    return DBOSAgent(agent, name="crashbot")
+    return DBOSAgent(agent, name="crashbot", sessions=options.sessions)
 
 
 def main() -> None:
@@ -105,6 +104,7 @@ def main() -> None:
     parser.add_argument("--pause-before-chat", type=int, default=None)
     parser.add_argument("--hold", default="")
     parser.add_argument("--reference", action="store_true")
+    parser.add_argument("--sessions", default=None, help="a session store: each run keeps its conversation there")
     options = parser.parse_args()
     work = Path(options.dir)
     bot = build(options)
@@ -113,9 +113,10 @@ def main() -> None:
     try:
         for workflow_id in [options.workflow] + ([options.workflow + "-ref"] if options.reference else []):
             print(time.monotonic(), "start", workflow_id, flush=True)
-            result = bot.run(options.prompt, workflow_id=workflow_id, deps={"run": workflow_id})
+            session = workflow_id if options.sessions else None
+            result = bot.run(options.prompt, workflow_id=workflow_id, deps={"run": workflow_id}, session=session)
             print(time.monotonic(), "done", workflow_id, flush=True)
-            (work / f"{workflow_id}.json").write_text(json.dumps(result_to_data(result)))
+            (work / f"{workflow_id}.json").write_text(result.to_json())
     finally:
         print(time.monotonic(), "destroy", flush=True)
         DBOS.destroy()

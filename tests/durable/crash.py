@@ -109,3 +109,11 @@ def result(work: Path, workflow_id: str) -> dict[str, Any]:
     for call in data["tool_calls"]:
         call.pop("duration")
     return data
+
+
+def session_messages(store: str, session_id: str) -> list[dict[str, Any]]:
+    """What a run stored in its session, as JSON data."""
+    from mistral_agents import messages_to_json
+    from mistral_agents.sessions import open_session
+
+    return list(json.loads(messages_to_json(open_session(store, session_id).get_messages())))

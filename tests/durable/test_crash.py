@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .crash import App, Gate, chat_log, count, offline_server, result
+from .crash import App, Gate, chat_log, count, offline_server, result, session_messages
 
 FIRST, AFTER_ONE_TOOL, AFTER_THREE_TOOLS = (1, "user"), (3, "tool"), (5, "tool")
 
@@ -26,17 +26,21 @@ def system_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_killed_after_a_tool_before_the_next_model_call(tmp_path: Path, system_db: str) -> None:
+    sessions = ("--sessions", _session_store(system_db, tmp_path))
     with offline_server() as (model, server):
-        first = App(tmp_path, system_db, server.url, "t1", "one refund", "--pause-before-chat", "2")
+        first = App(tmp_path, system_db, server.url, "t1", "one refund", "--pause-before-chat", "2", *sessions)
         first.wait_for("paused")  # the tool ran and its step is stored; the second model call is not sent
         first.kill()
         assert count(tmp_path, "t1", "refund") == 1
-        App(tmp_path, system_db, server.url, "t1", "one refund", "--reference").finish()
+        App(tmp_path, system_db, server.url, "t1", "one refund", "--reference", *sessions).finish()
 
     assert count(tmp_path, "t1", "refund") == 1  # the refund did not run again
     assert chat_log(model, "t1") == [FIRST, AFTER_ONE_TOOL]  # the first model call was not re-sent
     assert result(tmp_path, "t1") == result(tmp_path, "t1-ref")
     assert result(tmp_path, "t1")["output"] == 'Finished: {"done":"refund"}'
+    stored = session_messages(sessions[1], "t1")  # the conversation, each message once
+    assert stored == result(tmp_path, "t1")["messages"] == session_messages(sessions[1], "t1-ref")
+    assert [m["role"] for m in stored] == ["user", "assistant", "tool", "assistant"]
 
 
 def test_killed_during_a_model_call(tmp_path: Path, system_db: str) -> None:
@@ -54,12 +58,13 @@ def test_killed_during_a_model_call(tmp_path: Path, system_db: str) -> None:
 
 
 def test_killed_while_parallel_tools_run_reruns_only_the_unfinished(tmp_path: Path, system_db: str) -> None:
+    sessions = ("--sessions", _session_store(system_db, tmp_path))
     with offline_server() as (model, server):
-        first = App(tmp_path, system_db, server.url, "t3", "three pieces", "--hold", "b,c")
+        first = App(tmp_path, system_db, server.url, "t3", "three pieces", "--hold", "b,c", *sessions)
         first.wait_for("b.holding", "c.holding", condition=lambda: _tool_steps_done(system_db, "t3") == 1)
         first.kill()
         assert [count(tmp_path, "t3", key) for key in "abc"] == [1, 1, 1]
-        App(tmp_path, system_db, server.url, "t3", "three pieces", "--reference").finish()
+        App(tmp_path, system_db, server.url, "t3", "three pieces", "--reference", *sessions).finish()
 
     assert [count(tmp_path, "t3", key) for key in "abc"] == [1, 2, 2]  # a finished before the kill: not again
     assert chat_log(model, "t3") == [FIRST, AFTER_THREE_TOOLS]
@@ -67,6 +72,7 @@ def test_killed_while_parallel_tools_run_reruns_only_the_unfinished(tmp_path: Pa
     assert [call["content"] for call in result(tmp_path, "t3")["tool_calls"]] == [
         '{"done":"a"}', '{"done":"b"}', '{"done":"c"}',
     ]  # fmt: skip
+    assert session_messages(sessions[1], "t3") == result(tmp_path, "t3")["messages"]
 
 
 def test_the_same_workflow_id_twice_is_one_run(tmp_path: Path, system_db: str) -> None:
@@ -78,6 +84,11 @@ def test_the_same_workflow_id_twice_is_one_run(tmp_path: Path, system_db: str) -
     assert count(tmp_path, "t4", "refund") == 1
     assert chat_log(model, "t4") == [FIRST, AFTER_ONE_TOOL]
     assert result(tmp_path, "t4") == first
+
+
+def _session_store(system_db: str, tmp_path: Path) -> str:
+    """Conversations next to the workflows: the same PostgreSQL database, or a SQLite file of their own."""
+    return system_db if system_db.startswith("postgresql") else f"sqlite:///{tmp_path / 'conversations.db'}"
 
 
 def _tool_steps_done(system_db: str, workflow_id: str) -> int:

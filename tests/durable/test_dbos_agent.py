@@ -154,3 +154,60 @@ def test_200kb_of_deps_and_20_parallel_calls_keep_the_stored_steps_small(tmp_pat
     assert sum(len(output) for name, output, _ in steps if ".tool." in name) < 20 * 400
     assert len(inputs) < (300 if by_reference else 201_000)  # the deps are stored once, as the run's input, or not
     json.loads(inputs)
+
+
+def test_a_session_carries_the_conversation_across_durable_runs(dbos_config: dict[str, Any], tmp_path: Path) -> None:
+    from dbos import DBOS
+
+    from mistral_agents.durable import DBOSAgent
+    from mistral_agents.sessions import SQLiteSession
+
+    model = OfflineModel(script=[Reply.tool_call("lookup", {"i": 7}), "Item 7 is in.", "Still in."])
+    store = f"sqlite:///{tmp_path / 'conversations.db'}"
+    bot = DBOSAgent(make_agent(model, deps={"catalog": "abc"}), name="chat", sessions=store)
+    DBOS.launch()
+
+    first = bot.run(
+        "Is item 7 in?", workflow_id="turn-1", session=SQLiteSession("c-42", str(tmp_path / "conversations.db"))
+    )
+    second = asyncio.run(bot.arun("And now?", workflow_id="turn-2", session="c-42"))
+
+    assert second.output == "Still in."
+    stored = SQLiteSession("c-42", str(tmp_path / "conversations.db")).get_messages()
+    assert stored == first.new_messages + second.new_messages  # each message once, in order
+    assert [m["role"] for m in model.chat_requests[2]["messages"]] == ["user", "assistant", "tool", "assistant", "user"]
+    with pytest.raises(ValueError, match="not both"):
+        bot.run("Hi", session="c-42", history=[])
+
+
+def test_a_paused_run_resumes_with_approvals(dbos_config: dict[str, Any], tmp_path: Path) -> None:
+    from dbos import DBOS
+
+    from mistral_agents.durable import DBOSAgent
+
+    refunds: list[str] = []
+
+    @tool(requires_approval=True)
+    def refund(transaction_id: str) -> str:
+        """Refund a transaction.
+
+        Args:
+            transaction_id: The transaction.
+        """
+        refunds.append(transaction_id)
+        return "refunded"
+
+    model = OfflineModel(script=[Reply.tool_call("refund", {"transaction_id": "T1"}), "Refunded T1."])
+    client = MistralClient(endpoint="http://offline", transport=model.transport())
+    agent = Agent("mistral-small-latest", [refund], client=client)
+    bot = DBOSAgent(agent, name="refunds", sessions=f"sqlite:///{tmp_path / 'conversations.db'}")
+    DBOS.launch()
+
+    paused = bot.run("Refund T1", workflow_id="ask", session="c-1")
+    assert paused.paused and refunds == []
+    (pending,) = paused.pending
+    resumed = bot.run(None, workflow_id="decide", session="c-1", approvals={pending.tool_call_id: True})
+
+    assert resumed.output == "Refunded T1." and refunds == ["T1"]
+    assert bot.run(None, workflow_id="decide", session="c-1", approvals={pending.tool_call_id: True}) == resumed
+    assert refunds == ["T1"]

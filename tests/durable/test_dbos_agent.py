@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,22 @@ def lookup(ctx: RunContext[Any], i: int) -> dict[str, int]:
     return {"item": i, "catalog_size": len(catalog)}
 
 
-def make_agent(model: OfflineModel, **options: Any) -> Agent[Any]:
+AGENTS: list[Agent[Any]] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_agents() -> Iterator[None]:
+    """Each agent's tool threads end with its test (later tests count the process's threads)."""
+    yield
+    while AGENTS:
+        AGENTS.pop().close()
+
+
+def make_agent(model: OfflineModel, tools: list[Any] | None = None, **options: Any) -> Agent[Any]:
     client = MistralClient(endpoint="http://offline", transport=model.transport())
-    return Agent("mistral-small-latest", [lookup], client=client, max_concurrency=20, **options)
+    agent = Agent("mistral-small-latest", tools or [lookup], client=client, max_concurrency=20, **options)
+    AGENTS.append(agent)
+    return agent
 
 
 def durable(agent: Agent[Any], name: str = "bot") -> Any:
@@ -198,9 +212,7 @@ def test_a_paused_run_resumes_with_approvals(dbos_config: dict[str, Any], tmp_pa
         return "refunded"
 
     model = OfflineModel(script=[Reply.tool_call("refund", {"transaction_id": "T1"}), "Refunded T1."])
-    client = MistralClient(endpoint="http://offline", transport=model.transport())
-    agent = Agent("mistral-small-latest", [refund], client=client)
-    bot = DBOSAgent(agent, name="refunds", sessions=f"sqlite:///{tmp_path / 'conversations.db'}")
+    bot = DBOSAgent(make_agent(model, [refund]), name="refunds", sessions=f"sqlite:///{tmp_path / 'conversations.db'}")
     DBOS.launch()
 
     paused = bot.run("Refund T1", workflow_id="ask", session="c-1")

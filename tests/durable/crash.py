@@ -112,8 +112,13 @@ def result(work: Path, workflow_id: str) -> dict[str, Any]:
 
 
 def session_messages(store: str, session_id: str) -> list[dict[str, Any]]:
-    """What a run stored in its session, as JSON data."""
+    """What a run stored in its session, as JSON data (read through a pool closed after, on PostgreSQL)."""
     from mistral_agents import messages_to_json
-    from mistral_agents.sessions import open_session
+    from mistral_agents.sessions import PostgresSession, open_session
 
-    return list(json.loads(messages_to_json(open_session(store, session_id).get_messages())))
+    if not store.startswith("postgresql"):
+        return list(json.loads(messages_to_json(open_session(store, session_id).get_messages())))
+    from psycopg_pool import ConnectionPool
+
+    with ConnectionPool(store, min_size=1, max_size=1, open=True) as pool:
+        return list(json.loads(messages_to_json(PostgresSession(session_id, pool).get_messages())))

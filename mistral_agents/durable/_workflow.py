@@ -16,7 +16,7 @@ from typing import Any
 
 from dbos import DBOS, StepReservation
 
-from ..agent import _steps
+from ..agent import _observe, _steps
 from ..agent._execution import run_tools_async
 from ..agent._persistence import LockingSession, Session, SessionRun
 from ..agent.agent import Agent
@@ -50,6 +50,9 @@ class Driver:
         steps_session = None if session is None else _step_session(session, self.name)
         run = SessionRun(agent._plan, prompt, history=history, session=steps_session, approvals=approvals, deps=deps)
         async with run as state:
+            # Traced like Agent's own runs (instrument=): model and tool spans come from the steps that really
+            # run here; a replay of completed steps makes none.
+            observer = agent._observer(run, agent._async_client().endpoint, False)
             loop = _steps.drive(agent._plan, state)
             answer: Any = None
             stepped = False  # after a tool step, its results are stored in the session (a step of its own)
@@ -65,11 +68,11 @@ class Driver:
                     answer = None
                     if isinstance(effect, _steps.CallModel):
                         data = await DBOS.run_step_async(
-                            {"name": f"{self.name}.model"}, self._call_model, effect.request
+                            {"name": f"{self.name}.model"}, self._call_model, effect.request, observer
                         )
                         answer = _codec.response_from_data(data)
                     elif isinstance(effect, _steps.RunTools):
-                        answer = await self._run_tools(effect.calls)
+                        answer = await self._run_tools(effect.calls, observer)
                         stepped = True
                     elif isinstance(effect, _steps.Approve):
                         verdicts = await DBOS.run_step_async(
@@ -78,23 +81,38 @@ class Driver:
                         answer = _codec.verdicts_from_data(verdicts)
                     elif isinstance(effect, _steps.ListTools):  # listed live in every execution, not stored
                         answer = await agent._toolset.acurrent()
-                    elif isinstance(effect, _steps.Emit) and isinstance(effect.event, FinalResult):
-                        await run.afinish()
-            except MistralException as error:
-                error.messages = list(state.messages)
+                    elif isinstance(effect, _steps.Emit):
+                        if isinstance(effect.event, FinalResult):
+                            await run.afinish()
+                        if observer is not None:
+                            observer.event(effect.event)
+            except BaseException as error:
+                if isinstance(error, MistralException):
+                    error.messages = list(state.messages)
+                if observer is not None:
+                    observer.fail(error)
                 raise
 
     # ------------------------------------------------------------------------------------------ steps
-    async def _call_model(self, request: dict[str, Any]) -> dict[str, Any]:
+    async def _call_model(self, request: dict[str, Any], observer: _observe.RunObserver | None) -> dict[str, Any]:
         """The model step: its output is the response's wire dict (the request is not stored)."""
-        response = await self.agent._async_client().chat(**request)
+        client = self.agent._async_client()
+        if observer is None:
+            response = await client.chat(**request)
+        else:
+            watch = observer.model_call(0, request)
+            with _observe.Watching(watch):
+                response = await client.chat(**request)
+            watch.end(response)
         return _codec.response_to_data(response)
 
     async def _approve(self, calls: list[PreparedCall]) -> list[Any]:
         """The approval step: the approver's verdicts are stored, so a recovered run does not ask again."""
         return _codec.verdicts_to_data(await approve_async(calls, self.agent.approver))
 
-    async def _run_tools(self, calls: Sequence[PreparedCall | ToolOutcome]) -> list[ToolOutcome]:
+    async def _run_tools(
+        self, calls: Sequence[PreparedCall | ToolOutcome], observer: _observe.RunObserver | None
+    ) -> list[ToolOutcome]:
         """One step per call, ids reserved in call order, run concurrently (at most the agent's max_concurrency)."""
         gate = asyncio.Semaphore(self.agent.max_concurrency)
         reserved = [None if isinstance(c, ToolOutcome) else DBOS.reserve_step() for c in calls]
@@ -104,15 +122,17 @@ class Driver:
                 assert isinstance(call, ToolOutcome)
                 return call
             async with gate:
-                data = await reservation.run_async({"name": f"{self.name}.tool.{call.name}"}, self._call_tool, call)
+                data = await reservation.run_async(
+                    {"name": f"{self.name}.tool.{call.name}"}, self._call_tool, call, observer
+                )
             return _codec.outcome_from_step(data, call)
 
         return list(await asyncio.gather(*(one(c, r) for c, r in zip(calls, reserved, strict=True))))
 
-    async def _call_tool(self, call: PreparedCall) -> dict[str, Any]:
+    async def _call_tool(self, call: PreparedCall, observer: _observe.RunObserver | None) -> dict[str, Any]:
         """A tool step: timeout and errors as in ``Agent``; its output is the outcome as JSON."""
         agent = self.agent
-        (outcome,) = await run_tools_async(agent.tools, [call], agent._executor(), 1)
+        (outcome,) = await run_tools_async(agent.tools, [call], agent._executor(), 1, observer)
         return _codec.outcome_to_data(outcome)
 
 

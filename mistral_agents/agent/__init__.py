@@ -3,10 +3,11 @@
 from ._window import HistoryWindow
 from .agent import Agent
 from .approvals import DEFER, PendingCall, pending_calls
-from .errors import AgentError, MaxStepsExceeded, ModelError, OutputValidationError, ToolError
+from .errors import AgentError, MaxStepsExceeded, ModelError, OutputValidationError, ToolError, UsageLimitExceeded
 from .events import AgentEvent, FinalResult, TextDelta, ToolCallEvent, ToolResultEvent
 from .hooks import AgentHooks
 from .result import RunResult, ToolCallRecord
+from .usage import RunUsage, UsageLimits
 
 __all__ = [
     "DEFER",
@@ -21,10 +22,13 @@ __all__ = [
     "OutputValidationError",
     "PendingCall",
     "RunResult",
+    "RunUsage",
     "TextDelta",
     "ToolCallEvent",
     "ToolCallRecord",
     "ToolError",
     "ToolResultEvent",
+    "UsageLimitExceeded",
+    "UsageLimits",
     "pending_calls",
 ]

@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..models.chat_completion import ChatMessage
 from . import _steps
+from .usage import UsageLimits
 
 __all__ = ["LockingSession", "Session", "SessionRun"]
 
@@ -63,7 +64,9 @@ class SessionRun:
     final result out, so it is stored before anyone sees it.
     """
 
-    __slots__ = ("_held", "_history", "_plan", "_prompt", "approvals", "deps", "session", "state", "stored")
+    __slots__ = (
+        "_held", "_history", "_plan", "_prompt", "approvals", "deps", "session", "state", "stored", "usage_limits",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -74,6 +77,7 @@ class SessionRun:
         session: Session | None,
         approvals: Mapping[str, bool] | None,
         deps: Any,
+        usage_limits: UsageLimits | None = None,
     ) -> None:
         if session is not None and history is not None:
             raise ValueError("give session= or history=, not both (the session holds the history)")
@@ -81,6 +85,7 @@ class SessionRun:
             raise TypeError(f"session must implement the Session protocol, not {type(session).__name__}")
         self._plan, self._prompt, self._history = plan, prompt, history
         self.session, self.approvals, self.deps = session, approvals, deps
+        self.usage_limits = usage_limits
         self._held: Any = None
         self.stored = 0
 
@@ -166,7 +171,7 @@ class SessionRun:
 
     # ------------------------------------------------------------------------------------------ decisions
     def _start(self, history: Sequence[ChatMessage | Mapping[str, Any]] | None) -> _steps.RunState:
-        self.state = _steps.start(self._plan, self._prompt, history, self.deps, self.approvals)
+        self.state = _steps.start(self._plan, self._prompt, history, self.deps, self.approvals, self.usage_limits)
         self.stored = self.state.new_message_index
         return self.state
 

@@ -17,15 +17,17 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .._wire import EncodedMessages, json_schema_format, message_dict
+from ..exceptions import MistralAPIException, MistralConnectionException, MistralException
 from ..models.chat_completion import ChatCompletionResponse, ChatMessage, ToolCall, content_text
 from ..models.common import UsageInfo
 from ..tools import PreparedCall, RunContext, ToolOutcome, ToolRegistry
 from . import _transcript
 from ._window import HistoryWindow
 from .approvals import DEFER, PendingCall, Verdict, check_decisions, unanswered
-from .errors import MaxStepsExceeded, ModelError, OutputValidationError, ToolError
+from .errors import AgentError, MaxStepsExceeded, ModelError, OutputValidationError, ToolError, UsageLimitExceeded
 from .events import AgentEvent, FinalResult, ToolCallEvent, ToolResultEvent
 from .result import RunResult
+from .usage import TOKENS, RunUsage, UsageLimits, effective
 
 logger = logging.getLogger("mistral_agents.agent")
 
@@ -98,6 +100,10 @@ class Plan:
     lists_tools: bool = False
     #: What of a long history is sent (None: all of it); the session keeps everything.
     window: HistoryWindow | None = None
+    #: The agent's caps on a run's usage (a run's own ``usage_limits=`` narrow them).
+    usage_limits: UsageLimits | None = None
+    #: Tried in order when a model call fails with an error another model may not have (429, 5xx, timeout, ...).
+    fallback_models: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -114,6 +120,8 @@ class Plan:
         chat_params: Mapping[str, Any],
         lists_tools: bool = False,
         window: HistoryWindow | None = None,
+        usage_limits: UsageLimits | None = None,
+        fallback_models: Sequence[str] = (),
     ) -> Plan:
         request: dict[str, Any] = {"model": model, **chat_params}
         if registry:
@@ -122,7 +130,7 @@ class Plan:
             request["response_format"] = json_schema_format(output_type)
         return cls(
             model, registry, system_prompt, tool_choice, max_steps, max_tool_errors,
-            max_tool_calls_per_step, output_type, request, lists_tools, window,
+            max_tool_calls_per_step, output_type, request, lists_tools, window, usage_limits, tuple(fallback_models),
         )  # fmt: skip
 
 
@@ -134,7 +142,7 @@ class RunState:
     new_message_index: int
     deps: Any
     ids: _transcript.IdAllocator
-    usage: UsageInfo = field(default_factory=UsageInfo)
+    usage: RunUsage = field(default_factory=RunUsage)
     steps: int = 0
     tool_calls: list[ToolOutcome] = field(default_factory=list)
     failures: list[ToolOutcome] = field(default_factory=list)
@@ -152,6 +160,10 @@ class RunState:
     listed: ToolRegistry | None = None
     #: Calls of sync tools that timed out (they may still complete): never started again in this run.
     unfinished: set[tuple[str, str]] = field(default_factory=set)
+    #: The caps this run obeys (the agent's, narrowed by the run's own).
+    limits: UsageLimits | None = None
+    #: The model that answered each model call, in order (``fallback_models`` may answer some).
+    models_used: list[str] = field(default_factory=list)
 
     def registry(self, plan: Plan) -> ToolRegistry:
         return plan.registry if self.listed is None else self.listed
@@ -163,6 +175,7 @@ def start(
     history: Sequence[ChatMessage | Mapping[str, Any]] | None,
     deps: Any,
     approvals: Mapping[str, bool] | None = None,
+    usage_limits: UsageLimits | None = None,
 ) -> RunState:
     """A new run: the history made valid (and windowed), the system prompt first (unless the history has one),
     the prompt last. With no prompt, a history ending with unanswered tool calls (a paused run) is resumed:
@@ -195,6 +208,7 @@ def start(
     return RunState(
         messages=messages, new_message_index=new_index, deps=deps, ids=ids, settled=len(messages),
         decisions=decisions, open_block=open_block, forced_choice_used=open_block is not None,
+        limits=effective(plan.usage_limits, usage_limits),
     )  # fmt: skip
 
 
@@ -213,7 +227,18 @@ def _needs_approval(plan: Plan, call: ToolCall) -> bool:
 
 # --------------------------------------------------------------------------------------------------- the loop
 def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]:
-    """The loop: call the model, run the tools it asks for, repeat until it answers (or a call awaits approval)."""
+    """The loop: call the model, run the tools it asks for, repeat until it answers (or a call awaits approval).
+
+    An error ending the run carries what it had spent (``AgentError.usage``)."""
+    try:
+        return (yield from _drive(plan, state))
+    except AgentError as error:
+        if error.usage is None:
+            error.usage = state.usage
+        raise
+
+
+def _drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]:
     if state.open_block is not None:  # a paused run resumed: its calls first
         if plan.lists_tools:
             state.listed = yield ListTools(state.steps)
@@ -232,8 +257,9 @@ def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]
         step = state.steps
         if plan.lists_tools:
             state.listed = yield ListTools(step)
-        response: ChatCompletionResponse = yield CallModel(_request(plan, state), step)
+        response = yield from _call_model(plan, state, step)
         message, finish_reason = _accept(state, response)
+        _check_usage(state, TOKENS)
         logger.debug("step %d: finish_reason=%s, %d tool call(s)", step, finish_reason, len(message.tool_calls or ()))
         if message.tool_calls:
             calls = _prepare(plan, state, message, response.choices[0].message)
@@ -285,12 +311,16 @@ def _tool_step(
                 ready.append(state.registry(plan).deny(call, verdict if isinstance(verdict, str) else None))
                 continue
         ready.append(call)
+    _count_tool_calls(state, ready)
     for call in ready:
         yield Emit(ToolCallEvent(call.tool_call_id, call.name, call.arguments, step))
     outcomes: list[ToolOutcome] = []
     if ready:
         outcomes = yield RunTools(ready, step)
     for outcome in outcomes:
+        spent = _spent_by(outcome)
+        if spent is not None:
+            state.usage = state.usage + spent
         state.messages.append(outcome.message)
         state.tool_calls.append(outcome)
         if outcome.still_running and outcome.key is not None:
@@ -299,6 +329,7 @@ def _tool_step(
     for outcome in outcomes:
         yield Emit(ToolResultEvent(outcome, step))
     _charge_errors(plan, state, outcomes)
+    _check_usage(state)  # agents called as tools spent from the same budget
     return pending
 
 
@@ -321,9 +352,83 @@ def _finish(
         finish_reason=finish_reason,
         new_message_index=state.new_message_index,
         pending=pending or [],
+        models_used=state.models_used,
     )
     yield Emit(FinalResult(result))
     return result
+
+
+# --------------------------------------------------------------------------------------------------- run controls
+def _call_model(plan: Plan, state: RunState, step: int) -> Generator[Effect, Any, ChatCompletionResponse]:
+    """One model call: the request to the agent's model, and — when that fails with an error another model may
+    not have (``falls_back``) — the same request to each fallback model in turn. Each request is counted (and
+    refused past the ``requests`` limit) before it is sent."""
+    request = _request(plan, state)
+    models = (plan.model, *plan.fallback_models)
+    for position, model in enumerate(models):
+        limits = state.limits
+        if limits is not None and limits.requests is not None and state.usage.requests >= limits.requests:
+            raise UsageLimitExceeded(
+                f"requests limit of {limits.requests} reached: request {state.usage.requests + 1} was not sent",
+                state.messages,
+                state.usage,
+            )
+        state.usage = state.usage.counted(requests=1)
+        try:
+            response: ChatCompletionResponse = yield CallModel(
+                request if position == 0 else {**request, "model": model}, step
+            )
+        except MistralException as error:
+            if position + 1 == len(models) or not falls_back(error):
+                raise
+            logger.warning("model %r failed (%s); trying %r", model, error, models[position + 1])
+            continue
+        state.models_used.append(response.model or model)
+        return response
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def falls_back(error: BaseException) -> bool:
+    """Whether a failed model call goes to the next fallback model: a rate limit (429), a server error (5xx),
+    a request timeout (408), a timeout or a connection error — what another model (or deployment) may not have.
+    A request the API refused (400, 401, 403, 404, 422) would be refused again: it is raised."""
+    if isinstance(error, MistralConnectionException):  # timeouts included
+        return True
+    if isinstance(error, MistralAPIException) and error.status_code is not None:
+        return error.status_code in (408, 429) or error.status_code >= 500
+    return False
+
+
+def _count_tool_calls(state: RunState, ready: Sequence[PreparedCall | ToolOutcome]) -> None:
+    """Count the calls about to run; a step that would go over the ``tool_calls`` limit runs none of them."""
+    running = sum(isinstance(call, PreparedCall) for call in ready)
+    limits = state.limits
+    if limits is not None and limits.tool_calls is not None and state.usage.tool_calls + running > limits.tool_calls:
+        raise UsageLimitExceeded(
+            f"tool_calls limit of {limits.tool_calls} reached: the model asked for {running} more "
+            f"after {state.usage.tool_calls}; none of them ran",
+            state.messages,
+            state.usage,
+        )
+    state.usage = state.usage.counted(tool_calls=running)
+
+
+def _check_usage(state: RunState, names: tuple[str, ...] | None = None) -> None:
+    """Raise ``UsageLimitExceeded`` when the usage so far is over a limit (of ``names``; default: all)."""
+    if state.limits is None:
+        return
+    over = state.limits.exceeded(state.usage) if names is None else state.limits.exceeded(state.usage, names)
+    if over is not None:
+        raise UsageLimitExceeded(over, state.messages, state.usage)
+
+
+def _spent_by(outcome: ToolOutcome) -> UsageInfo | None:
+    """What a tool spent on model calls: an agent called as a tool (``as_tool``) returns its run's result, or
+    raises an ``AgentError`` carrying its usage."""
+    if isinstance(outcome.result, RunResult):
+        return outcome.result.usage
+    spent = getattr(outcome.exception, "usage", None) if isinstance(outcome.exception, AgentError) else None
+    return spent if isinstance(spent, UsageInfo) else None
 
 
 def context(state: RunState) -> RunContext[Any]:

@@ -30,6 +30,7 @@ from .approvals import Approver, approve, approve_async
 from .events import AgentEvent, FinalResult, TextDelta
 from .hooks import AgentHooks, HookRunner
 from .result import RunResult
+from .usage import UsageLimits
 
 if TYPE_CHECKING:
     from ..otel import OpenTelemetrySettings
@@ -83,6 +84,12 @@ class Agent(Generic[OutputT]):
         instrument: ``True`` (or an [`OpenTelemetrySettings`][mistral_agents.otel.OpenTelemetrySettings]) traces
             every run with OpenTelemetry; ``None`` follows
             [`instrument_all`][mistral_agents.otel.instrument_all]; ``False`` never traces.
+        usage_limits: [`UsageLimits`][mistral_agents.agent.UsageLimits] every run obeys (a run's own
+            ``usage_limits=`` can only narrow them); going over raises
+            [`UsageLimitExceeded`][mistral_agents.agent.UsageLimitExceeded].
+        fallback_models: Models tried in order when a model call fails, after the client's retries, with a 429,
+            a 5xx, a timeout or a connection error: the same request, but for ``model``. A request the API
+            refused (400, 401, 403, 404, 422) is never sent to another model.
         **chat_params: Sent with every chat request (``temperature``, ``max_tokens``, ``random_seed``, ...).
     """
 
@@ -107,6 +114,8 @@ class Agent(Generic[OutputT]):
         history_window: HistoryWindow | None = None,
         name: str | None = None,
         instrument: bool | OpenTelemetrySettings | None = None,
+        usage_limits: UsageLimits | None = None,
+        fallback_models: Sequence[str] = (),
         **chat_params: Any,
     ) -> None:
         if not isinstance(model, str) or not model:
@@ -123,6 +132,10 @@ class Agent(Generic[OutputT]):
             raise TypeError("async_client must be a MistralAsyncClient")
         if async_client is not None and isinstance(client, MistralAsyncClient):
             raise ValueError("pass async_client only with a sync client (client=MistralClient(...))")
+        if usage_limits is not None and not isinstance(usage_limits, UsageLimits):
+            raise TypeError("usage_limits must be a UsageLimits")
+        if isinstance(fallback_models, str) or not all(isinstance(m, str) and m for m in fallback_models):
+            raise TypeError("fallback_models must be a list of model names, e.g. ['mistral-medium-latest']")
         sources: list[ToolSource] = []
         if isinstance(tools, ToolRegistry):
             if max_result_chars is not None and max_result_chars != tools.max_result_chars:
@@ -138,6 +151,7 @@ class Agent(Generic[OutputT]):
             model, registry, system_prompt=system_prompt, tool_choice=tool_choice, max_steps=max_steps,
             max_tool_errors=max_tool_errors, max_tool_calls_per_step=max_tool_calls_per_step,
             output_type=output_type, chat_params=chat_params, lists_tools=bool(sources), window=history_window,
+            usage_limits=usage_limits, fallback_models=fallback_models,
         )  # fmt: skip
         self.name = name
         self._instrumentation = _observe.instrumentation_for(instrument)
@@ -172,6 +186,7 @@ class Agent(Generic[OutputT]):
         deps: Any = None,
         session: Session | None = None,
         approvals: Approvals | None = None,
+        usage_limits: UsageLimits | None = None,
     ) -> RunResult[OutputT]:
         """Run to the final answer (or to a pause for approvals: ``result.paused``).
 
@@ -182,11 +197,13 @@ class Agent(Generic[OutputT]):
             deps: For tools that take a [`RunContext`][mistral_agents.tools.RunContext] (default: the agent's).
             session: The conversation is loaded from it, and what the run adds is stored in it.
             approvals: ``{tool_call_id: bool}``: the decisions that resume a paused run (with ``prompt=None``).
+            usage_limits: [`UsageLimits`][mistral_agents.agent.UsageLimits] for this run: each one narrows the
+                agent's (the stricter of the two applies; a run cannot lift its agent's limits).
 
         Returns:
             The answer, the transcript, the usage and the tool calls made.
         """
-        events = self._events(self._session_run(prompt, history, deps, session, approvals), stream=False)
+        events = self._events(self._session_run(prompt, history, deps, session, approvals, usage_limits), stream=False)
         try:
             for event in events:
                 if isinstance(event, FinalResult):
@@ -203,10 +220,11 @@ class Agent(Generic[OutputT]):
         deps: Any = None,
         session: Session | None = None,
         approvals: Approvals | None = None,
+        usage_limits: UsageLimits | None = None,
     ) -> RunResult[OutputT]:
         """Run to the final answer, asynchronously (tools run concurrently); options as for
         [`run`][mistral_agents.agent.Agent.run]."""
-        events = self._aevents(self._session_run(prompt, history, deps, session, approvals), stream=False)
+        events = self._aevents(self._session_run(prompt, history, deps, session, approvals, usage_limits), stream=False)
         try:
             async for event in events:
                 if isinstance(event, FinalResult):
@@ -223,11 +241,12 @@ class Agent(Generic[OutputT]):
         deps: Any = None,
         session: Session | None = None,
         approvals: Approvals | None = None,
+        usage_limits: UsageLimits | None = None,
     ) -> Iterator[AgentEvent]:
         """Run with streaming: text deltas, tool calls, tool results, then the
         [`FinalResult`][mistral_agents.agent.FinalResult]; arguments as for [`run`][mistral_agents.agent.Agent.run].
         """
-        return self._events(self._session_run(prompt, history, deps, session, approvals), stream=True)
+        return self._events(self._session_run(prompt, history, deps, session, approvals, usage_limits), stream=True)
 
     def arun_stream(
         self,
@@ -237,19 +256,28 @@ class Agent(Generic[OutputT]):
         deps: Any = None,
         session: Session | None = None,
         approvals: Approvals | None = None,
+        usage_limits: UsageLimits | None = None,
     ) -> AsyncIterator[AgentEvent]:
         """The async twin of [`run_stream`][mistral_agents.agent.Agent.run_stream]:
         ``async for event in agent.arun_stream(...)``.
         """
-        return self._aevents(self._session_run(prompt, history, deps, session, approvals), stream=True)
+        return self._aevents(self._session_run(prompt, history, deps, session, approvals, usage_limits), stream=True)
 
     # ------------------------------------------------------------------------------------------ drivers
     def _session_run(
-        self, prompt: Prompt, history: History | None, deps: Any, session: Session | None, approvals: Approvals | None
+        self,
+        prompt: Prompt,
+        history: History | None,
+        deps: Any,
+        session: Session | None,
+        approvals: Approvals | None,
+        usage_limits: UsageLimits | None = None,
     ) -> SessionRun:
+        if usage_limits is not None and not isinstance(usage_limits, UsageLimits):
+            raise TypeError("usage_limits must be a UsageLimits")
         return SessionRun(
             self._plan, prompt, history=history, session=session, approvals=approvals,
-            deps=self.deps if deps is None else deps,
+            deps=self.deps if deps is None else deps, usage_limits=usage_limits,
         )  # fmt: skip
 
     def _events(self, run: SessionRun, *, stream: bool) -> Generator[AgentEvent, None, None]:

@@ -9,8 +9,9 @@ from ..models.chat_completion import ChatMessage
 
 if TYPE_CHECKING:
     from ..tools import ToolOutcome
+    from .usage import RunUsage
 
-__all__ = ["AgentError", "MaxStepsExceeded", "ModelError", "OutputValidationError", "ToolError"]
+__all__ = ["AgentError", "MaxStepsExceeded", "ModelError", "OutputValidationError", "ToolError", "UsageLimitExceeded"]
 
 
 class AgentError(Exception):
@@ -19,6 +20,8 @@ class AgentError(Exception):
     def __init__(self, message: str, messages: Sequence[ChatMessage] = ()) -> None:
         super().__init__(message)
         self.messages: list[ChatMessage] = list(messages)
+        #: What the run had spent when it stopped (set by the loop on the way out).
+        self.usage: RunUsage | None = None
 
 
 class MaxStepsExceeded(AgentError):
@@ -40,3 +43,12 @@ class OutputValidationError(AgentError):
 
 class ModelError(AgentError):
     """The model reported an error (``finish_reason`` ``"error"``) or the response had no choices."""
+
+
+class UsageLimitExceeded(AgentError):
+    """The run reached one of its [`UsageLimits`][mistral_agents.agent.UsageLimits]; ``usage`` is what it had
+    spent, ``messages`` the transcript so far (a session keeps what completed, as for any failed run)."""
+
+    def __init__(self, message: str, messages: Sequence[ChatMessage], usage: RunUsage) -> None:
+        super().__init__(message, messages)
+        self.usage: RunUsage = usage

@@ -12,9 +12,9 @@ from pydantic_core import to_jsonable_python
 
 from .._json import message_from_data, message_to_data
 from ..models.chat_completion import ChatMessage
-from ..models.common import UsageInfo
 from ..tools import ToolOutcome
 from .approvals import PendingCall
+from .usage import RunUsage
 
 __all__ = ["RunResult", "ToolCallRecord"]
 
@@ -29,20 +29,25 @@ class RunResult(Generic[OutputT]):
     """What a run produced.
 
     ``output`` is the final answer (text, or an ``output_type`` instance); ``messages`` the whole transcript,
-    ready to pass back as ``history=``; ``usage`` the tokens summed over every model call; ``steps`` the number
-    of model calls; ``tool_calls`` every call that ran, in order, with its result or error. A run that stopped
-    for approvals has ``paused`` True, ``output`` None and the waiting calls in ``pending``.
+    ready to pass back as ``history=``; ``usage`` the tokens summed over every model call (a
+    [`RunUsage`][mistral_agents.agent.RunUsage], which also counts requests and tool calls; agents called as
+    tools included); ``steps`` the number of model calls; ``tool_calls`` every call that ran, in order, with its
+    result or error; ``models_used`` the model that answered each model call. A run that stopped for approvals
+    has ``paused`` True, ``output`` None and the waiting calls in ``pending``.
     """
 
     output: OutputT
     messages: list[ChatMessage]
-    usage: UsageInfo
+    usage: RunUsage
     steps: int
     tool_calls: list[ToolOutcome] = field(default_factory=list)
     finish_reason: str | None = None
     new_message_index: int = 0
     #: The calls waiting for a decision (``approvals=`` on the next run); empty unless ``paused``.
     pending: list[PendingCall] = field(default_factory=list)
+    #: The model that answered each model call, in order (the response's ``model``): with ``fallback_models``,
+    #: which of them answered.
+    models_used: list[str] = field(default_factory=list)
 
     @property
     def paused(self) -> bool:
@@ -77,6 +82,7 @@ class RunResult(Generic[OutputT]):
             "finish_reason": self.finish_reason,
             "new_message_index": self.new_message_index,
             "pending": [p.to_data() for p in self.pending],
+            "models_used": list(self.models_used),
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -93,12 +99,13 @@ class RunResult(Generic[OutputT]):
         result: RunResult[Any] = RunResult(
             output=output,
             messages=[message_from_data(m) for m in data["messages"]],
-            usage=UsageInfo.model_validate(data.get("usage") or {}),
+            usage=RunUsage.model_validate(data.get("usage") or {}),
             steps=int(data.get("steps", 0)),
             tool_calls=[outcome_from_data(o) for o in data.get("tool_calls", ())],
             finish_reason=data.get("finish_reason"),
             new_message_index=int(data.get("new_message_index", 0)),
             pending=[PendingCall(**p) for p in data.get("pending", ())],
+            models_used=[str(m) for m in data.get("models_used", ())],
         )
         return result
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from mistral_agents import ChatMessage, PendingCall, RunResult, UsageInfo, messages_from_json, messages_to_json
+from mistral_agents import ChatMessage, PendingCall, RunResult, RunUsage, messages_from_json, messages_to_json
 from mistral_agents.models import FunctionCall, ToolCall
 from mistral_agents.tools import ToolOutcome
 
@@ -81,7 +81,14 @@ outcomes = st.builds(
 @given(
     conversation=st.lists(messages(), max_size=4),
     output=st.none() | st.text() | st.builds(Refund, amount=st.floats(allow_nan=False, allow_infinity=False)),
-    usage=st.builds(UsageInfo, prompt_tokens=st.integers(0, 10**6), completion_tokens=st.integers(0, 10**6)),
+    usage=st.builds(
+        RunUsage,
+        prompt_tokens=st.integers(0, 10**6),
+        completion_tokens=st.integers(0, 10**6),
+        requests=st.integers(0, 100),
+        tool_calls=st.integers(0, 100),
+    ),  # fmt: skip
+    models_used=st.lists(st.sampled_from(["mistral-large-latest", "mistral-small-latest"]), max_size=3),
     steps=st.integers(0, 50),
     calls=st.lists(outcomes, max_size=3),
     pending=st.lists(st.builds(PendingCall, st.text(), st.text(), st.text()), max_size=2),
@@ -90,15 +97,17 @@ outcomes = st.builds(
 def test_a_run_result_round_trips_through_json(
     conversation: list[ChatMessage],
     output: Any,
-    usage: UsageInfo,
+    usage: RunUsage,
     steps: int,
     calls: list[ToolOutcome],
     pending: list[PendingCall],
     finish_reason: str | None,
+    models_used: list[str],
 ) -> None:
     result: RunResult[Any] = RunResult(
         output=output, messages=conversation, usage=usage, steps=steps, tool_calls=calls,
         finish_reason=finish_reason, new_message_index=len(conversation) // 2, pending=pending,
+        models_used=models_used,
     )  # fmt: skip
     back = RunResult.from_json(result.to_json(), output_type=Refund if isinstance(output, Refund) else None)
     assert back == result

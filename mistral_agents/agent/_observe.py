@@ -65,6 +65,9 @@ class ModelCallObserver(Protocol):
     def end(self, response: ChatCompletionResponse) -> None:
         """The model answered (for a stream: the stream ended and ``response`` is the merged whole)."""
 
+    def fail(self, error: BaseException) -> None:
+        """The call failed (after the client's retries); the run goes on if the loop falls back to another model."""
+
 
 class RunObserver(Protocol):
     """One run, from start to final result or error."""

@@ -290,13 +290,15 @@ class Agent(Generic[OutputT]):
         loop = _steps.drive(self._plan, state)
         tools_loop = RunLoop()  # async tools of this run share one event loop, started on first use
         answer: Any = None
+        failed: MistralException | None = None  # a model call's error, thrown into the loop (it may fall back)
         stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
         try:
             while True:
                 try:
-                    effect = loop.send(answer)
+                    effect = loop.send(answer) if failed is None else loop.throw(failed)
                 except StopIteration:
                     return
+                failed = None
                 if stepped:
                     run.checkpoint()
                     stepped = False
@@ -312,20 +314,26 @@ class Agent(Generic[OutputT]):
                 elif isinstance(effect, _steps.CallModel):
                     started = hooks.request(effect.step, effect.request) if hooks else 0.0
                     watch = observer.model_call(effect.step, effect.request) if observer is not None else None
-                    if stream:
-                        accumulator = StreamAccumulator()
-                        chunks = client.chat_stream(**effect.request)
-                        for chunk in chunks if watch is None else _observe.watch_stream(chunks, watch):
-                            accumulator.add(chunk)
-                            text = _delta_text(chunk)
-                            if text:
-                                yield TextDelta(text, effect.step)
-                        answer = accumulator.response()
-                    elif watch is None:
-                        answer = client.chat(**effect.request)
-                    else:
-                        with _observe.Watching(watch):
+                    try:
+                        if stream:
+                            accumulator = StreamAccumulator()
+                            chunks = client.chat_stream(**effect.request)
+                            for chunk in chunks if watch is None else _observe.watch_stream(chunks, watch):
+                                accumulator.add(chunk)
+                                text = _delta_text(chunk)
+                                if text:
+                                    yield TextDelta(text, effect.step)
+                            answer = accumulator.response()
+                        elif watch is None:
                             answer = client.chat(**effect.request)
+                        else:
+                            with _observe.Watching(watch):
+                                answer = client.chat(**effect.request)
+                    except MistralException as error:
+                        if watch is not None:
+                            watch.fail(error)
+                        failed = error
+                        continue
                     if watch is not None:
                         watch.end(answer)
                     if hooks:
@@ -362,13 +370,15 @@ class Agent(Generic[OutputT]):
         observer = self._observer(run, client.endpoint, stream)
         loop = _steps.drive(self._plan, state)
         answer: Any = None
+        failed: MistralException | None = None  # a model call's error, thrown into the loop (it may fall back)
         stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
         try:
             while True:
                 try:
-                    effect = loop.send(answer)
+                    effect = loop.send(answer) if failed is None else loop.throw(failed)
                 except StopIteration:
                     return
+                failed = None
                 if stepped:
                     await run.acheckpoint()
                     stepped = False
@@ -384,20 +394,26 @@ class Agent(Generic[OutputT]):
                 elif isinstance(effect, _steps.CallModel):
                     started = hooks.request(effect.step, effect.request) if hooks else 0.0
                     watch = observer.model_call(effect.step, effect.request) if observer is not None else None
-                    if stream:
-                        accumulator = StreamAccumulator()
-                        chunks = client.chat_stream(**effect.request)
-                        async for chunk in chunks if watch is None else _observe.awatch_stream(chunks, watch):
-                            accumulator.add(chunk)
-                            text = _delta_text(chunk)
-                            if text:
-                                yield TextDelta(text, effect.step)
-                        answer = accumulator.response()
-                    elif watch is None:
-                        answer = await client.chat(**effect.request)
-                    else:
-                        with _observe.Watching(watch):
+                    try:
+                        if stream:
+                            accumulator = StreamAccumulator()
+                            chunks = client.chat_stream(**effect.request)
+                            async for chunk in chunks if watch is None else _observe.awatch_stream(chunks, watch):
+                                accumulator.add(chunk)
+                                text = _delta_text(chunk)
+                                if text:
+                                    yield TextDelta(text, effect.step)
+                            answer = accumulator.response()
+                        elif watch is None:
                             answer = await client.chat(**effect.request)
+                        else:
+                            with _observe.Watching(watch):
+                                answer = await client.chat(**effect.request)
+                    except MistralException as error:
+                        if watch is not None:
+                            watch.fail(error)
+                        failed = error
+                        continue
                     if watch is not None:
                         watch.end(answer)
                     if hooks:

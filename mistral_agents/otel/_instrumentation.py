@@ -300,7 +300,13 @@ class ModelCallObservation:
     def __init__(self, run: RunObservation, request: Mapping[str, Any]) -> None:
         self.run = run
         otel = run.otel
-        self.span = otel.tracer.start_span(f"chat {run.model}", run.context, SpanKind.CLIENT, run.chat_attributes)
+        model = str(request.get("model") or run.model)  # a fallback model's request names that model
+        attributes = run.chat_attributes
+        self.metric_attributes = run.metric_attributes
+        if model != run.model:
+            attributes = {**attributes, "gen_ai.request.model": model}
+            self.metric_attributes = {**self.metric_attributes, "gen_ai.request.model": model}
+        self.span = otel.tracer.start_span(f"chat {model}", run.context, SpanKind.CLIENT, attributes)
         if otel.capture:
             self.span.set_attribute("gen_ai.input.messages", _content.input_messages(request.get("messages") or ()))
         self.started = time.perf_counter()
@@ -327,7 +333,7 @@ class ModelCallObservation:
         )
 
     def _metric_attributes(self, response_model: str | None) -> dict[str, Any]:
-        attributes = self.run.metric_attributes
+        attributes = self.metric_attributes
         if response_model:
             attributes = {**attributes, "gen_ai.response.model": response_model}
         return attributes
@@ -361,6 +367,8 @@ class ModelCallObservation:
         otel.tokens.record(output_tokens, {**metric, "gen_ai.token.type": "output"})
 
     def fail(self, error: BaseException) -> None:
+        if self.run.call is not self:  # already ended (the driver reported it, then the run failed)
+            return
         self.run.call = None
         duration = time.perf_counter() - self.started
         attributes = self._metric_attributes(None)

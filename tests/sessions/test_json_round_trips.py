@@ -87,7 +87,7 @@ outcomes = st.builds(
         completion_tokens=st.integers(0, 10**6),
         requests=st.integers(0, 100),
         tool_calls=st.integers(0, 100),
-    ),  # fmt: skip
+    ),
     models_used=st.lists(st.sampled_from(["mistral-large-latest", "mistral-small-latest"]), max_size=3),
     steps=st.integers(0, 50),
     calls=st.lists(outcomes, max_size=3),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
-from mistral_agents import Agent, MistralAsyncClient, tool
+from mistral_agents import Agent, MistralAsyncClient, RunContext, tool
 from mistral_agents.demo import PAYMENTS, retrieve_payment_date, retrieve_payment_status
+
+from .store import SessionStore
 
 SYSTEM_PROMPT = (
     "You are a payments support assistant. Use the tools to look transactions up; if the customer has not "
@@ -14,8 +17,16 @@ SYSTEM_PROMPT = (
 )
 
 
+@dataclass(frozen=True)
+class Customer:
+    """What the tools know of the run: whose conversation it is (from the credential), and the database."""
+
+    customer_id: str
+    store: SessionStore
+
+
 @tool(requires_approval=True)
-def refund_payment(transaction_id: str) -> dict[str, Any]:
+def refund_payment(context: RunContext[Customer], transaction_id: str) -> dict[str, Any]:
     """Refund a transaction to the customer. A human approves every refund before it is made.
 
     Args:
@@ -24,8 +35,17 @@ def refund_payment(transaction_id: str) -> dict[str, Any]:
     payment = PAYMENTS.get(transaction_id.strip().upper())
     if payment is None:
         return {"error": f"transaction id {transaction_id} not found"}
-    # A real service calls the payment provider here, with an idempotency key (the tool call id).
-    return {"refund": f"{payment['amount']:.2f} EUR refunded"}
+    amount = f"{payment['amount']:.2f}"
+    # A real service calls the payment provider here, with an idempotency key (the tool call id); the demo
+    # records the refund in the database instead.
+    customer = context.deps
+    customer.store.record_refund(customer.customer_id, context.tool_call_id or "", transaction_id, amount)
+    return {"refund": f"{amount} EUR refunded"}
+
+
+def is_offline() -> bool:
+    """No ``MISTRAL_API_KEY`` and no ``MISTRAL_ENDPOINT``: the bot talks to the built-in offline model."""
+    return not (os.environ.get("MISTRAL_ENDPOINT") or os.environ.get("MISTRAL_API_KEY"))
 
 
 def make_client() -> MistralAsyncClient:
@@ -33,7 +53,7 @@ def make_client() -> MistralAsyncClient:
     endpoint = os.environ.get("MISTRAL_ENDPOINT")
     if endpoint:
         return MistralAsyncClient(endpoint=endpoint)
-    if os.environ.get("MISTRAL_API_KEY"):
+    if not is_offline():
         return MistralAsyncClient()
     from mistral_agents.testing import OfflineModel
 

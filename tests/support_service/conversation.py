@@ -10,7 +10,7 @@ import httpx
 from mistral_agents import ChatMessage
 from mistral_agents.testing import check_chat_request
 
-from .harness import Answer, post_events
+from .harness import Answer, SignedIn, post_events, sign_in
 
 TRANSACTIONS = ("T1001", "T1002", "T1003", "T1004", "T1005")
 STATUS = {"T1001": "Paid", "T1002": "Unpaid", "T1003": "Paid", "T1004": "Paid", "T1005": "Pending"}
@@ -29,28 +29,31 @@ def turns(transaction: str) -> list[str]:
     ]
 
 
-async def converse(http: httpx.AsyncClient, customer: str, transaction: str, approve: bool) -> list[Answer]:
-    """Drive the four turns (and the approval) through the service; check each streamed answer as it comes."""
+async def converse(url: str, staff: SignedIn, customer: str, transaction: str, approve: bool) -> list[Answer]:
+    """Drive the four turns through the service as ``customer`` (signed in on a client of its own), the refund
+    decided by ``staff``; check each streamed answer as it comes."""
     base = f"/api/customers/{customer}"
     answers = []
-    for number, text in enumerate(turns(transaction)):
-        answer = await post_events(http, f"{base}/messages", {"text": text})
-        assert "error" not in answer.kinds, answer.events
-        if number == 2:  # the refund waits for a human
-            assert "tool_result" not in answer.kinds and answer.kinds[-2:] == ["approval_required", "done"]
-            (pending,) = answer.of("approval_required")[0]["pending"]
-            assert pending["name"] == "refund_payment"
-            assert json.loads(pending["arguments"]) == {"transaction_id": transaction}
-            assert answer.of("done") == [{"output": None, "paused": True}]
-            answers.append(answer)
-            decisions = {pending["tool_call_id"]: approve}
-            answer = await post_events(http, f"{base}/approvals", {"decisions": decisions})
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        csrf = await sign_in(http, "customer", customer)
+        for number, text in enumerate(turns(transaction)):
+            answer = await post_events(http, f"{base}/messages", {"text": text}, csrf)
             assert "error" not in answer.kinds, answer.events
-            (call,), (result,) = answer.of("tool_call"), answer.of("tool_result")
-            assert call["id"] == result["id"] == pending["tool_call_id"] and result["ok"] is approve
-        (done,) = answer.of("done")
-        assert done["paused"] is False and done["output"] == answer.text and answer.text
-        answers.append(answer)
+            if number == 2:  # the refund waits for our team
+                assert "tool_result" not in answer.kinds and answer.kinds[-2:] == ["approval_required", "done"]
+                (pending,) = answer.of("approval_required")[0]["pending"]
+                assert pending["name"] == "refund_payment"
+                assert json.loads(pending["arguments"]) == {"transaction_id": transaction}
+                assert answer.of("done") == [{"output": None, "paused": True}]
+                answers.append(answer)
+                decisions = {pending["tool_call_id"]: approve}
+                answer = await post_events(staff.http, f"{base}/approvals", {"decisions": decisions}, staff.csrf)
+                assert "error" not in answer.kinds, answer.events
+                (call,), (result,) = answer.of("tool_call"), answer.of("tool_result")
+                assert call["id"] == result["id"] == pending["tool_call_id"] and result["ok"] is approve
+            (done,) = answer.of("done")
+            assert done["paused"] is False and done["output"] == answer.text and answer.text
+            answers.append(answer)
     assert STATUS[transaction] in answers[0].text and DATES[transaction] in answers[1].text
     assert (AMOUNTS[transaction] in answers[3].text) is approve
     return answers

@@ -24,6 +24,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "examples.support_service.app:app"
+#: What every worker of a test's service shares: the signing key, the demo sign-in and its staff password.
+SECRET_KEY = "test-secret-key-not-for-production"
+STAFF_PASSWORD = "test-staff-password"
 
 
 class Process:
@@ -116,7 +119,11 @@ def support_service(model_url: str, database: str, workers: int) -> Iterator[Ser
     args = [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", "0", "--no-access-log"]
     if workers > 1:
         args += ["--workers", str(workers)]
-    process = Process(args, child_env(MISTRAL_ENDPOINT=model_url, SUPPORT_DATABASE=database))
+    env = child_env(
+        MISTRAL_ENDPOINT=model_url, SUPPORT_DATABASE=database, SUPPORT_SECRET_KEY=SECRET_KEY,
+        SUPPORT_STAFF_PASSWORD=STAFF_PASSWORD, SUPPORT_DEMO_LOGIN="1",
+    )  # fmt: skip
+    process = Process(args, env)
     try:
         (running,) = process.wait_for(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", timeout=60)
         process.wait_for(r"Application startup complete", count=workers, timeout=60)
@@ -166,8 +173,29 @@ def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
     return events
 
 
-async def post_events(http: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Answer:
-    async with http.stream("POST", path, json=body, headers={"Accept": "text/event-stream"}) as response:
+@dataclass
+class SignedIn:
+    """A client whose cookie jar holds a credential, and that credential's CSRF token."""
+
+    http: httpx.AsyncClient
+    csrf: str
+
+
+async def sign_in(http: httpx.AsyncClient, role: str, name: str) -> str:
+    """The demo sign-in as a customer (``name`` is the id) or a staff member: the CSRF token (the cookie is in
+    ``http``'s jar)."""
+    if role == "customer":
+        response = await http.post("/api/demo/customer", json={"customer_id": name})
+    else:
+        response = await http.post("/api/demo/staff", json={"name": name, "password": STAFF_PASSWORD})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["csrf_token"]
+    return token
+
+
+async def post_events(http: httpx.AsyncClient, path: str, body: dict[str, Any], csrf: str) -> Answer:
+    headers = {"Accept": "text/event-stream", "X-CSRF-Token": csrf}
+    async with http.stream("POST", path, json=body, headers=headers) as response:
         text = (await response.aread()).decode()
         assert response.status_code == 200, text
         assert response.headers["content-type"].startswith("text/event-stream")

@@ -16,7 +16,7 @@ import pytest
 from mistral_agents.testing import check_chat_request
 
 from .conversation import TRANSACTIONS, check_stored, converse
-from .harness import Answer, offline_model_server, post_events, support_service
+from .harness import Answer, SignedIn, offline_model_server, post_events, sign_in, support_service
 
 pytest.importorskip("uvicorn")
 CUSTOMERS = 50
@@ -35,15 +35,17 @@ def test_fifty_customers_four_turns_on_four_workers(postgres_database: str) -> N
         async def everyone() -> list[list[Answer]]:
             limits = httpx.Limits(max_connections=CUSTOMERS)
             async with httpx.AsyncClient(base_url=service.url, timeout=60, limits=limits) as http:
-                return await asyncio.gather(*(converse(http, *customer) for customer in customers))
+                staff = SignedIn(http, await sign_in(http, "staff", "Sam"))
+                return await asyncio.gather(*(converse(service.url, staff, *customer) for customer in customers))
 
-        async def two_tabs(http: httpx.AsyncClient, customer: str) -> list[Answer]:
+        async def two_tabs(customer: str) -> list[Answer]:
             path = f"/api/customers/{customer}/messages"
-            return await asyncio.gather(*(post_events(http, path, {"text": text}) for text in TWO_TABS))
+            async with httpx.AsyncClient(base_url=service.url, timeout=60) as http:  # one browser, two tabs
+                csrf = await sign_in(http, "customer", customer)
+                return await asyncio.gather(*(post_events(http, path, {"text": text}, csrf) for text in TWO_TABS))
 
         async def tabs() -> list[list[Answer]]:
-            async with httpx.AsyncClient(base_url=service.url, timeout=60) as http:
-                return await asyncio.gather(*(two_tabs(http, f"tabs-{n}") for n in range(10)))
+            return await asyncio.gather(*(two_tabs(f"tabs-{n}") for n in range(10)))
 
         answers = asyncio.run(everyone())
         tab_answers = asyncio.run(tabs())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -46,9 +46,9 @@ class Caller:
 class Settings:
     """``SUPPORT_SECRET_KEY`` (the signing key: the same in every worker), the demo sign-in and its staff password."""
 
-    secret_key: str
+    secret_key: str = field(repr=False)
     demo_login: bool
-    staff_password: str
+    staff_password: str = field(repr=False)
     #: The demo staff password was derived from the key (not chosen with SUPPORT_STAFF_PASSWORD): logged at start.
     staff_password_derived: bool
 

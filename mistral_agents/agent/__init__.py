@@ -4,7 +4,7 @@ from ._window import HistoryWindow
 from .agent import Agent
 from .approvals import DEFER, PendingCall, pending_calls
 from .errors import AgentError, MaxStepsExceeded, ModelError, OutputValidationError, ToolError, UsageLimitExceeded
-from .events import AgentEvent, FinalResult, TextDelta, ToolCallEvent, ToolResultEvent
+from .events import AgentEvent, FinalResult, NestedEvent, TextDelta, ToolCallEvent, ToolResultEvent
 from .hooks import AgentHooks
 from .result import RunResult, ToolCallRecord
 from .usage import RunUsage, UsageLimits
@@ -19,6 +19,7 @@ __all__ = [
     "HistoryWindow",
     "MaxStepsExceeded",
     "ModelError",
+    "NestedEvent",
     "OutputValidationError",
     "PendingCall",
     "RunResult",

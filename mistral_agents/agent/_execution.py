@@ -2,6 +2,9 @@
 
 A timeout cancels an async tool; a sync tool's thread cannot be stopped, so it runs on (the model is told so).
 
+A tool with both flavours (``Tool.async_function``, e.g. ``agent.as_tool()``) runs as the run does: its sync
+function in a sync run (``run_tools``), its async twin in an async one (``run_tools_async``).
+
 Results always come back in call order, whatever order the calls finish in. A sync tool in a thread runs in a copy
 of the caller's context (contextvars), as ``asyncio.to_thread`` would; with an observer, each tool runs inside its
 call's observation (``observer.tool_running``), so what it traces nests under its call. Approvals are decided
@@ -43,7 +46,7 @@ def run_tools(
     ``loop`` — the run's one event loop, so what they keep on it lives from step to step — or, without one, on a
     loop made for this step."""
     if any(isinstance(c, PreparedCall) and c.is_async for c in calls):
-        coroutine = run_tools_async(registry, calls, executor(), limit, observer)
+        coroutine = run_tools_async(registry, calls, executor(), limit, observer, asynchronous=False)
         return loop.run(coroutine) if loop is not None else run_coroutine(coroutine)
     outcomes: list[ToolOutcome | None] = [c if isinstance(c, ToolOutcome) else None for c in calls]
     ready = [(position, call) for position, call in enumerate(calls) if isinstance(call, PreparedCall)]
@@ -87,8 +90,13 @@ async def run_tools_async(
     executor: Executor,
     limit: int,
     observer: RunObserver | None = None,
+    *,
+    asynchronous: bool = True,
 ) -> list[ToolOutcome]:
-    """Run the calls concurrently: async tools as tasks, sync tools in ``executor``; at most ``limit`` at once."""
+    """Run the calls concurrently: async tools as tasks, sync tools in ``executor``; at most ``limit`` at once.
+
+    ``asynchronous=False`` (a sync run's step that has async tools too): tools with both flavours run their sync
+    function, in ``executor``."""
     gate = asyncio.Semaphore(limit)
     loop = asyncio.get_running_loop()
 
@@ -99,11 +107,11 @@ async def run_tools_async(
             started = time.perf_counter()
             try:
                 with _running(observer, call):
-                    running: Awaitable[Any] = (
-                        call.call()
-                        if call.is_async
-                        else loop.run_in_executor(executor, contextvars.copy_context().run, call.call)
-                    )
+                    running: Awaitable[Any]
+                    if call.is_async or (asynchronous and call.tool.async_function is not None):
+                        running = call.call(asynchronous=asynchronous)
+                    else:
+                        running = loop.run_in_executor(executor, contextvars.copy_context().run, call.call)
                     if call.tool.timeout is None:
                         result = await running
                     else:

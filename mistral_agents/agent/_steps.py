@@ -25,7 +25,7 @@ from . import _transcript
 from ._window import HistoryWindow
 from .approvals import DEFER, PendingCall, Verdict, check_decisions, unanswered
 from .errors import AgentError, MaxStepsExceeded, ModelError, OutputValidationError, ToolError, UsageLimitExceeded
-from .events import AgentEvent, FinalResult, ToolCallEvent, ToolResultEvent
+from .events import AgentEvent, FinalResult, NestedEvent, ToolCallEvent, ToolResultEvent
 from .result import RunResult
 from .usage import TOKENS, RunUsage, UsageLimits, effective
 
@@ -327,6 +327,8 @@ def _tool_step(
             state.unfinished.add(outcome.key)
     state.settled = len(state.messages)  # the step's side effects are done: never forget them
     for outcome in outcomes:
+        for event in _nested_events(outcome, step):
+            yield Emit(event)
         yield Emit(ToolResultEvent(outcome, step))
     _charge_errors(plan, state, outcomes)
     _check_usage(state)  # agents called as tools spent from the same budget
@@ -429,6 +431,22 @@ def _spent_by(outcome: ToolOutcome) -> UsageInfo | None:
         return outcome.result.usage
     spent = getattr(outcome.exception, "usage", None) if isinstance(outcome.exception, AgentError) else None
     return spent if isinstance(spent, UsageInfo) else None
+
+
+def _nested_events(outcome: ToolOutcome, step: int) -> list[NestedEvent]:
+    """The tool calls of an agent called as a tool (its ``RunResult`` is the outcome's result), in order."""
+    inner = outcome.result
+    if not isinstance(inner, RunResult):
+        return []
+    events: list[NestedEvent] = []
+    for call in inner.tool_calls:
+        wrapped: list[ToolCallEvent | ToolResultEvent | NestedEvent] = [
+            ToolCallEvent(call.tool_call_id, call.name, call.arguments, step),
+            *_nested_events(call, step),
+            ToolResultEvent(call, step),
+        ]
+        events.extend(NestedEvent(outcome.tool_call_id, outcome.name, event, step) for event in wrapped)
+    return events
 
 
 def context(state: RunState) -> RunContext[Any]:

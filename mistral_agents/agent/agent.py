@@ -22,7 +22,8 @@ from ..models.chat_completion import ChatCompletionStreamResponse, ChatMessage, 
 from ..streaming import StreamAccumulator
 from ..tools import Tool, ToolRegistry
 from ..tools.source import ToolSet, ToolSource
-from . import _observe, _steps
+from . import _nesting, _observe, _steps
+from ._agent_tool import agent_tool
 from ._execution import RunLoop, run_tools, run_tools_async
 from ._persistence import Session, SessionRun
 from ._window import HistoryWindow
@@ -263,6 +264,26 @@ class Agent(Generic[OutputT]):
         """
         return self._aevents(self._session_run(prompt, history, deps, session, approvals, usage_limits), stream=True)
 
+    def as_tool(self, name: str | None = None, description: str | None = None, *, max_depth: int = 4) -> Tool[..., Any]:
+        """This agent as a tool of another agent: the model calls it with an ``input`` text, and gets back this
+        agent's answer to it (a fresh conversation each call).
+
+        It runs in the caller's flavour — ``run`` from a sync run, ``arun`` from an async one (the tool has both,
+        see [`Tool`][mistral_agents.tools.Tool]) — with the caller's client when this agent has none of its own,
+        and traced under the caller's ``execute_tool`` span when it has no ``instrument=`` of its own. Its usage
+        is added to the caller's ``result.usage`` and spends from the caller's
+        [`UsageLimits`][mistral_agents.agent.UsageLimits]; its tool calls come to a streaming caller as
+        [`NestedEvent`][mistral_agents.agent.NestedEvent]s; the call's ``result`` is its
+        [`RunResult`][mistral_agents.agent.RunResult].
+
+        Args:
+            name: The tool's name (default: the agent's ``name``, cleaned to the API's pattern).
+            description: What the calling model reads (default: a sentence naming the agent).
+            max_depth: How deep agents may call agents: a call that would nest deeper is not run, and the model
+                gets a tool error saying so (so an agent that is its own tool ends).
+        """
+        return agent_tool(self, name, description, max_depth)
+
     # ------------------------------------------------------------------------------------------ drivers
     def _session_run(
         self,
@@ -343,9 +364,10 @@ class Agent(Generic[OutputT]):
                 elif isinstance(effect, _steps.Approve):
                     answer = approve(effect.calls, self.approver, tools_loop.run)
                 else:
-                    answer = run_tools(
-                        self.tools, effect.calls, self._executor, self.max_concurrency, observer, tools_loop
-                    )
+                    with _nesting.calling(client, self._traced_by(), state):
+                        answer = run_tools(
+                            self.tools, effect.calls, self._executor, self.max_concurrency, observer, tools_loop
+                        )
                     stepped = True
         except BaseException as error:
             if isinstance(error, MistralException):
@@ -423,9 +445,10 @@ class Agent(Generic[OutputT]):
                 elif isinstance(effect, _steps.Approve):
                     answer = await approve_async(effect.calls, self.approver)
                 else:
-                    answer = await run_tools_async(
-                        self.tools, effect.calls, self._executor(), self.max_concurrency, observer
-                    )
+                    with _nesting.calling(client, self._traced_by(), state):
+                        answer = await run_tools_async(
+                            self.tools, effect.calls, self._executor(), self.max_concurrency, observer
+                        )
                     stepped = True
         except BaseException as error:
             if isinstance(error, MistralException):
@@ -434,12 +457,21 @@ class Agent(Generic[OutputT]):
                 observer.fail(error)
             raise
 
-    def _observer(self, run: SessionRun, endpoint: str, stream: bool) -> _observe.RunObserver | None:
-        """The run's observer, when the agent (or ``instrument_all``) asks for instrumentation."""
+    def _traced_by(self) -> _observe.Instrumentation | None:
+        """The instrumentation of this agent's runs: its own (``instrument=``); else, run as a tool of another
+        agent's run, the caller's; else ``instrument_all``'s."""
         instrumentation = self._instrumentation
         if instrumentation is None:
+            caller = _nesting.caller()
+            instrumentation = caller.instrumentation if caller is not None else None
+        if instrumentation is None:
             instrumentation = _observe.default_instrumentation
-        if not instrumentation:
+        return instrumentation or None
+
+    def _observer(self, run: SessionRun, endpoint: str, stream: bool) -> _observe.RunObserver | None:
+        """The run's observer, when the agent (or ``instrument_all``) asks for instrumentation."""
+        instrumentation = self._traced_by()
+        if instrumentation is None:
             return None
         conversation = run.session.session_id if run.session is not None else None
         start = _observe.RunStart(
@@ -451,6 +483,10 @@ class Agent(Generic[OutputT]):
     def _sync_client(self) -> MistralClient:
         if isinstance(self._client, MistralClient):
             return self._client
+        if self._client is None:  # run as a tool of a sync run: the caller's client
+            caller = _nesting.caller()
+            if caller is not None and isinstance(caller.client, MistralClient):
+                return caller.client
         with self._lock:
             if self._sync is None:
                 self._sync = self._client.as_sync() if self._client is not None else MistralClient()
@@ -461,6 +497,10 @@ class Agent(Generic[OutputT]):
             return self._client
         if self._given_async is not None:
             return self._given_async
+        if self._client is None:  # run as a tool of an async run: the caller's client
+            caller = _nesting.caller()
+            if caller is not None and isinstance(caller.client, MistralAsyncClient):
+                return caller.client
         derived = self._async
         if derived is not None:
             return derived

@@ -10,7 +10,7 @@ from ..tools import ToolOutcome
 if TYPE_CHECKING:
     from .result import RunResult
 
-__all__ = ["AgentEvent", "FinalResult", "TextDelta", "ToolCallEvent", "ToolResultEvent"]
+__all__ = ["AgentEvent", "FinalResult", "NestedEvent", "TextDelta", "ToolCallEvent", "ToolResultEvent"]
 
 OutputT = TypeVar("OutputT")
 
@@ -54,10 +54,23 @@ class ToolResultEvent:
 
 
 @dataclass(frozen=True)
+class NestedEvent:
+    """A tool call made by an agent called as a tool (``agent.as_tool()``): ``event`` is its ``ToolCallEvent``
+    or ``ToolResultEvent`` (or, deeper down, another ``NestedEvent``), ``tool_call_id`` and ``name`` the call
+    of this run that ran that agent. They come when the inner run has finished, just before that call's
+    ``ToolResultEvent``; ``step`` is this run's step."""
+
+    tool_call_id: str
+    name: str
+    event: ToolCallEvent | ToolResultEvent | NestedEvent
+    step: int
+
+
+@dataclass(frozen=True)
 class FinalResult(Generic[OutputT]):
     """The run is over; ``result`` is what ``run`` would have returned."""
 
     result: RunResult[OutputT]
 
 
-AgentEvent = TextDelta | ToolCallEvent | ToolResultEvent | FinalResult[Any]
+AgentEvent = TextDelta | ToolCallEvent | ToolResultEvent | NestedEvent | FinalResult[Any]

@@ -47,8 +47,11 @@ class PreparedCall:
         """The tool and its validated arguments: what makes two calls the same call."""
         return _call_key(self.name, self.args)
 
-    def call(self) -> Any:
-        """Run the tool: its result, or an awaitable for an async tool. Exceptions propagate."""
+    def call(self, *, asynchronous: bool = False) -> Any:
+        """Run the tool: its result, or an awaitable for an async tool (or, with ``asynchronous``, for a tool
+        with an async twin). Exceptions propagate."""
+        if asynchronous:
+            return self.tool.call_async(self.args, self.ctx)
         return self.tool.call(self.args, self.ctx)
 
 

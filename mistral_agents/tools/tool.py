@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 import pydantic_core
@@ -34,6 +34,10 @@ class Tool(Generic[P, R]):
 
     The tool stays callable exactly like the function it wraps (``tool(*args, **kwargs)``; an async function
     still returns a coroutine), and keeps its ``__name__``, ``__doc__`` and signature.
+
+    A tool may come in both flavours: a sync ``function`` and an ``async_function`` twin taking the same
+    parameters. An agent's sync run (``run``, ``run_stream``) calls ``function``; its async run (``arun``,
+    ``arun_stream``, durable runs) awaits ``async_function``. ``agent.as_tool()`` is such a tool.
     """
 
     name: str
@@ -46,6 +50,7 @@ class Tool(Generic[P, R]):
     requires_approval: bool
     takes_context: bool
     is_async: bool
+    async_function: Callable[..., Awaitable[Any]] | None = None
 
     def __init__(
         self,
@@ -56,6 +61,7 @@ class Tool(Generic[P, R]):
         strict: bool = False,
         timeout: float | None = None,
         requires_approval: bool = False,
+        async_function: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         if not callable(function):
             raise ToolDefinitionError(f"a tool must wrap a callable, got {type(function).__name__}")
@@ -88,6 +94,12 @@ class Tool(Generic[P, R]):
         self.requires_approval = requires_approval
         self.takes_context = schema.takes_context
         self.is_async = _is_async(function)
+        if async_function is not None and (self.is_async or not _is_async(async_function)):
+            raise ToolDefinitionError(
+                f"tool '{tool_name}': async_function is the async twin of a sync function (a coroutine function "
+                "with the same parameters)"
+            )
+        self.async_function = async_function
         function_spec: dict[str, Any] = {
             "name": tool_name,
             "description": schema.description,
@@ -134,10 +146,20 @@ class Tool(Generic[P, R]):
         Returns what the function returns: an awaitable for an async tool. A tool that takes a context but gets
         none receives ``RunContext(deps=None)``.
         """
+        args, kwargs = self._call_args(arguments, ctx)
+        return self.function(*args, **kwargs)
+
+    def call_async(self, arguments: Mapping[str, Any], ctx: RunContext[Any] | None = None) -> Any:
+        """As [`call`][mistral_agents.tools.Tool.call], but the ``async_function`` twin when the tool has one."""
+        if self.async_function is None:
+            return self.call(arguments, ctx)
+        args, kwargs = self._call_args(arguments, ctx)
+        return self.async_function(*args, **kwargs)
+
+    def _call_args(self, arguments: Mapping[str, Any], ctx: RunContext[Any] | None) -> tuple[list[Any], dict[str, Any]]:
         if ctx is None and self.takes_context:
             ctx = RunContext(deps=None, tool_name=self.name)
-        args, kwargs = self._schema.to_call_args(arguments, ctx)
-        return self.function(*args, **kwargs)
+        return self._schema.to_call_args(arguments, ctx)
 
     @staticmethod
     def serialize_result(value: Any) -> str:

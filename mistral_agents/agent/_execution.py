@@ -18,13 +18,14 @@ import contextvars
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._loops import RunLoop, run_coroutine
 from ..tools import PreparedCall, ToolOutcome, ToolRegistry
+from . import _nesting
 
 if TYPE_CHECKING:
     from ._observe import RunObserver
@@ -44,7 +45,36 @@ def run_tools(
 ) -> list[ToolOutcome]:
     """Run the calls from synchronous code: several at once in the agent's thread pool. Async tools run on
     ``loop`` — the run's one event loop, so what they keep on it lives from step to step — or, without one, on a
-    loop made for this step."""
+    loop made for this step.
+
+    A sync run nested in an agent tool (``agent.as_tool()``) may itself be running in a worker of that pool:
+    waiting there for more work queued on the same (bounded) pool could wait forever, so such a run's steps get
+    threads of their own."""
+    if _nesting.depth() > 0:
+        step_pool: list[ThreadPoolExecutor] = []
+
+        def own_pool() -> Executor:
+            if not step_pool:
+                workers = min(limit, sum(isinstance(c, PreparedCall) for c in calls)) or 1
+                step_pool.append(ThreadPoolExecutor(workers, thread_name_prefix="mistral-agents-nested-tool"))
+            return step_pool[0]
+
+        try:
+            return _run_tools(registry, calls, own_pool, limit, observer, loop)
+        finally:
+            for pool in step_pool:
+                pool.shutdown(wait=False)  # a timed-out sync tool may still be running: never wait for it
+    return _run_tools(registry, calls, executor, limit, observer, loop)
+
+
+def _run_tools(
+    registry: ToolRegistry,
+    calls: Sequence[PreparedCall | ToolOutcome],
+    executor: Callable[[], Executor],
+    limit: int,
+    observer: RunObserver | None,
+    loop: RunLoop | None,
+) -> list[ToolOutcome]:
     if any(isinstance(c, PreparedCall) and c.is_async for c in calls):
         coroutine = run_tools_async(registry, calls, executor(), limit, observer, asynchronous=False)
         return loop.run(coroutine) if loop is not None else run_coroutine(coroutine)

@@ -243,3 +243,23 @@ def test_a_tool_with_an_async_twin_must_pair_sync_with_async() -> None:
 
     with pytest.raises(ToolDefinitionError, match="async twin"):
         tool(twin).__class__(twin, async_function=twin)
+
+
+async def test_parallel_calls_of_an_agent_that_is_its_own_tool_never_wait_on_a_full_pool(h: Harness) -> None:
+    def answer(body: dict[str, Any]) -> Reply | str:
+        if body["messages"][-1]["role"] == "tool":
+            return "done"
+        return Reply.tool_calls([("echo", {"input": "a"}), ("echo", {"input": "b"})])
+
+    model = OfflineModel(policy=answer)
+    itself = Itself()
+    # two tool threads, and every nested run keeps one busy while its own two calls run
+    echo = h.agent(model, [itself], name="echo", max_concurrency=2)
+    itself.tools = [echo.as_tool(max_depth=3)]
+
+    result = await h.run(echo, "Go")
+
+    assert result.output == "done"
+    assert len(model.chat_requests) == 2 * (1 + 2 + 4 + 8)  # every run up to depth 3 asked twice
+    assert result.usage.requests == len(model.chat_requests)
+    assert result.usage.tool_calls == 2 + 4 + 8 + 16

@@ -120,6 +120,11 @@ def test_bad_input_is_refused_before_anything_runs(http: Any) -> None:
     assert http.post("/api/customers/not%20an%20id/messages", json={"text": "hi"}, headers=csrf).status_code == 422
     assert http.post("/api/customers/c1/messages", json={"text": ""}, headers=csrf).status_code == 422
     assert http.post("/api/demo/customer", json={"customer_id": "no spaces"}).status_code == 422
+    # What a cross-site page can send without a preflight: a text/plain form, or anything with its Origin.
+    as_form = {"content-type": "text/plain"}
+    assert http.post("/api/demo/customer", content='{"customer_id": "c1"}', headers=as_form).status_code == 422
+    evil = {"origin": "https://evil.example"}
+    assert http.post("/api/demo/customer", json={"customer_id": "c1"}, headers=evil).status_code == 403
     staff = sign_in(http, "staff", "Sam")
     assert http.post("/api/customers/c1/approvals", json={"decisions": {}}, headers=staff).status_code == 422
     assert http.get("/api/customers/c1/conversation").json()["messages"] == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..models.common import UsageInfo
 from ..tools import Tool
 from . import _nesting
 from .errors import AgentError
@@ -29,6 +30,11 @@ class AgentTool(Tool[..., Any]):
 
     agent: Agent[Any]
     max_depth: int
+
+    def model_usage(self, result: Any, error: BaseException | None) -> UsageInfo | None:
+        if isinstance(result, RunResult):
+            return result.usage
+        return error.usage if isinstance(error, AgentError) else None
 
     @staticmethod
     def serialize_result(value: Any) -> str:

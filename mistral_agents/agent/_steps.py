@@ -425,12 +425,8 @@ def _check_usage(state: RunState, names: tuple[str, ...] | None = None) -> None:
 
 
 def _spent_by(outcome: ToolOutcome) -> UsageInfo | None:
-    """What a tool spent on model calls: an agent called as a tool (``as_tool``) returns its run's result, or
-    raises an ``AgentError`` carrying its usage."""
-    if isinstance(outcome.result, RunResult):
-        return outcome.result.usage
-    spent = getattr(outcome.exception, "usage", None) if isinstance(outcome.exception, AgentError) else None
-    return spent if isinstance(spent, UsageInfo) else None
+    """What a tool spent on model calls (an agent called as a tool: its run's usage, kept in durable steps too)."""
+    return outcome.usage
 
 
 def _nested_events(outcome: ToolOutcome, step: int) -> list[NestedEvent]:

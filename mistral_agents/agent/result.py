@@ -123,6 +123,7 @@ def outcome_to_data(outcome: ToolOutcome) -> dict[str, Any]:
         "error_kind": outcome.error_kind,
         "duration": outcome.duration,
         "still_running": outcome.still_running,
+        "usage": None if outcome.usage is None else outcome.usage.model_dump(mode="json"),
     }
 
 
@@ -132,4 +133,5 @@ def outcome_from_data(data: Mapping[str, Any]) -> ToolOutcome:
         data["tool_call_id"], data["name"], data["arguments"], data.get("args"), data.get("result"),
         data["content"], data.get("error"), data.get("error_kind"), None, float(data.get("duration", 0.0)),
         bool(data.get("still_running", False)),
+        None if data.get("usage") is None else RunUsage.model_validate(data["usage"]),
     )  # fmt: skip

@@ -8,6 +8,7 @@ after a code upgrade.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -58,11 +59,7 @@ def response_from_data(data: Mapping[str, Any]) -> ChatCompletionResponse:
 
 def outcome_from_step(data: Mapping[str, Any], call: PreparedCall) -> ToolOutcome:
     """A tool step's stored outcome, with ``args`` the validated values of the ``call`` it answers (as live)."""
-    outcome = outcome_from_data(data)
-    return ToolOutcome(
-        outcome.tool_call_id, outcome.name, outcome.arguments, call.args, outcome.result, outcome.content,
-        outcome.error, outcome.error_kind, None, outcome.duration, outcome.still_running,
-    )  # fmt: skip
+    return dataclasses.replace(outcome_from_data(data), args=call.args)
 
 
 def verdicts_to_data(verdicts: Sequence[Verdict]) -> list[Any]:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import pydantic_core
 
 from ..models.chat_completion import ChatMessage, ToolCall
+from ..models.common import UsageInfo
 from .context import RunContext
 from .errors import ToolArgumentError, ToolDefinitionError
 from .tool import Tool
@@ -71,6 +72,8 @@ class ToolOutcome:
     duration: float = 0.0
     #: A sync tool that timed out: its thread could not be stopped, so it may still complete (and act).
     still_running: bool = False
+    #: What the tool spent on model calls (an agent called as a tool: its run's usage), counted in the caller's.
+    usage: UsageInfo | None = None
 
     @property
     def ok(self) -> bool:
@@ -166,6 +169,19 @@ class ToolRegistry(Mapping[str, Tool[..., Any]]):
         A timeout tells the model the truth: an async tool was cancelled; a sync tool's thread cannot be
         stopped, so it may still complete (``still_running`` on the outcome).
         """
+        outcome = self._finish(prepared, result, error, duration, error_kind, started)
+        usage = prepared.tool.model_usage(result, error)
+        return outcome if usage is None else dataclasses.replace(outcome, usage=usage)
+
+    def _finish(
+        self,
+        prepared: PreparedCall,
+        result: Any,
+        error: BaseException | None,
+        duration: float,
+        error_kind: Literal["tool_exception", "timeout", "denied"] | None,
+        started: bool,
+    ) -> ToolOutcome:
         p = prepared
         if error is None and error_kind is None:
             content = self._truncate(p.tool.serialize_result(result))

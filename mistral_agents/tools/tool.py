@@ -11,6 +11,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 import pydantic_core
 
 from ..models.chat_completion import TOOL_NAME_PATTERN
+from ..models.common import UsageInfo
 from ._schema import FuncSchema, function_schema, unwrap_partial
 from .context import RunContext
 from .errors import ToolDefinitionError
@@ -160,6 +161,11 @@ class Tool(Generic[P, R]):
         if ctx is None and self.takes_context:
             ctx = RunContext(deps=None, tool_name=self.name)
         return self._schema.to_call_args(arguments, ctx)
+
+    def model_usage(self, result: Any, error: BaseException | None) -> UsageInfo | None:
+        """What a call of this tool spent on model calls (None for plain tools; an agent called as a tool
+        reports its run's usage, which the calling run adds to its own)."""
+        return None
 
     @staticmethod
     def serialize_result(value: Any) -> str:

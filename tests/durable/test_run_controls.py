@@ -1,0 +1,54 @@
+"""Run controls decided in the loop hold in durable runs too: usage limits, and agents called as tools (their
+usage counted in the durable result)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mistral_agents import Agent, MistralAsyncClient, UsageLimitExceeded, UsageLimits, tool
+from mistral_agents.testing import OfflineModel, Reply
+
+from .test_dbos_agent import AGENTS, durable, make_agent
+
+
+@tool
+def lookup(i: int) -> str:
+    """Look an item up."""
+    return f"item {i}"
+
+
+def test_a_durable_run_obeys_the_agents_usage_limits(dbos_config: dict[str, Any]) -> None:
+    model = OfflineModel(script=[Reply.tool_call("lookup", {"i": 1}), Reply.tool_call("lookup", {"i": 2}), "Done."])
+    bot = durable(make_agent(model, [lookup], usage_limits=UsageLimits(requests=2)))
+
+    with pytest.raises(UsageLimitExceeded, match="requests limit of 2"):
+        bot.run("Look items up", workflow_id="limits-1")
+
+    assert len(model.chat_requests) == 2
+
+
+def test_an_agent_tool_in_a_durable_run_adds_its_usage(dbos_config: dict[str, Any]) -> None:
+    tokens = {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
+    outer = OfflineModel(
+        script=[Reply.tool_call("items", {"input": "item 1?"}, usage=tokens), Reply.text("It is item 1.", usage=tokens)]
+    )
+    inner = OfflineModel(script=[Reply.tool_call("lookup", {"i": 1}, usage=tokens), Reply.text("item 1", usage=tokens)])
+    # a durable run is async: the inner agent runs with arun, on its own (async) client
+    items: Agent[Any] = Agent(
+        "mistral-small-latest",
+        [lookup],
+        name="items",
+        client=MistralAsyncClient(endpoint="http://inner", transport=inner.transport()),
+    )
+    AGENTS.append(items)
+    bot = durable(make_agent(outer, [items.as_tool()]))
+
+    result = bot.run("Which item?", workflow_id="team-1")
+
+    assert result.output == "It is item 1."
+    assert (result.usage.total_tokens, result.usage.requests, result.usage.tool_calls) == (48, 4, 2)
+    assert len(inner.chat_requests) == 2
+    # the usage is part of the tool step's stored outcome: replaying the workflow gives the same result
+    assert bot.run("Which item?", workflow_id="team-1") == result

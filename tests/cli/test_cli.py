@@ -112,8 +112,9 @@ def test_chat_once_json_on_the_offline_model(mytools: Path, capsys: pytest.Captu
         }
     ]
     assert data["steps"] == 2
-    assert set(data["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
+    assert set(data["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens", "requests", "tool_calls"}
     assert data["usage"]["total_tokens"] > 0
+    assert (data["usage"]["requests"], data["usage"]["tool_calls"]) == (2, 1)
     assert sys.modules["mytools"].CALLS == ["T1001"]  # the user's function really ran
     assert err.count("\n") == 1 and "offline model, canned and not a real model" in err  # one line says so
 

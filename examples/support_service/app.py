@@ -27,7 +27,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,6 +77,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+#: A decision recorded this long ago on a call that still waits was left by a worker that stopped before resuming.
+STALLED_AFTER = 10.0
 logger = logging.getLogger("support_service")
 
 
@@ -91,11 +93,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     client = make_client()
     agent = build_agent(client)
     app.state.settings, app.state.credentials = settings, Credentials(settings.secret_key)
-    app.state.store, app.state.agent, app.state.resuming = store, agent, set()
+    app.state.store, app.state.agent, app.state.background = store, agent, set()
     try:
         yield
     finally:
-        for task in list(app.state.resuming):  # resumed runs still going (their staff member left)
+        for task in list(app.state.background):  # resumed runs still going (their staff member left)
             with suppress(asyncio.CancelledError):
                 await task
         await agent.aclose()
@@ -155,14 +157,14 @@ def own(customer_id: str, caller: Caller) -> None:
 
 
 async def run_events(
-    customer_id: str, prompt: str | None, approvals: dict[str, bool] | None = None
+    customer_id: str, prompt: str | None, approvals: dict[str, bool] | None = None, lock_timeout: float = 60.0
 ) -> AsyncIterator[str]:
     """A run (or a resumed one) on the customer's session, as SSE; failures after the first byte go in-band."""
     agent: Agent[str] = app.state.agent
     store: SessionStore = app.state.store
     deps = Customer(customer_id, store)
     try:
-        async with store.runs, store.session(customer_id) as session:
+        async with store.runs, store.session(customer_id, lock_timeout) as session:
             async for event in agent.arun_stream(prompt, session=session, approvals=approvals, deps=deps):
                 if isinstance(event, TextDelta):
                     yield sse("text", {"delta": event.text})
@@ -184,6 +186,13 @@ async def run_events(
         yield sse("error", {"message": str(error)})
 
 
+def in_background(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end whoever listens (the worker's shutdown waits for it)."""
+    task = asyncio.create_task(work)
+    app.state.background.add(task)
+    task.add_done_callback(app.state.background.discard)
+
+
 async def resume(customer_id: str, decisions: dict[str, bool], staff: str) -> AsyncIterator[str]:
     """The run resumed with ``staff``'s decisions, in a task of its own: it finishes even if nobody listens.
 
@@ -202,11 +211,26 @@ async def resume(customer_id: str, decisions: dict[str, bool], staff: str) -> As
                 await asyncio.to_thread(app.state.store.release, customer_id, still & set(decisions), staff)
             queue.put_nowait(None)
 
-    task = asyncio.create_task(run())
-    app.state.resuming.add(task)
-    task.add_done_callback(app.state.resuming.discard)
+    in_background(run())
     while (frame := await queue.get()) is not None:
         yield frame
+
+
+async def carry_out_stalled(customer_id: str, pending: list[PendingCall]) -> None:
+    """Resume a run whose recorded decisions were never carried out: the worker deciding them stopped first.
+
+    With ``lock_timeout=0`` nothing happens while a run holds the conversation (a decision being carried out now),
+    and the session lets a call run once: a decision is never carried out twice.
+    """
+    ids = [call.tool_call_id for call in pending]
+    decided = await asyncio.to_thread(app.state.store.decided_before, customer_id, ids, STALLED_AFTER)
+    if decided:
+
+        async def run() -> None:
+            async for _ in run_events(customer_id, None, decided, lock_timeout=0):
+                pass
+
+        in_background(run())
 
 
 async def waiting_for_approval(customer_id: str, session: Session) -> list[PendingCall]:
@@ -282,6 +306,8 @@ async def conversation(
     async with app.state.store.session(customer_id) as session:
         messages = await session.aget_messages()
         pending = await waiting_for_approval(customer_id, session)
+    if pending:
+        await carry_out_stalled(customer_id, pending)
     return {
         "customer_id": customer_id,
         "messages": json.loads(messages_to_json(messages)),

@@ -18,7 +18,7 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from mistral_agents import PendingCall
@@ -86,17 +86,17 @@ class SessionStore:
             self._pool = None
 
     @asynccontextmanager
-    async def session(self, customer_id: str) -> AsyncIterator[Session]:
-        """The conversation of one customer, for one request."""
+    async def session(self, customer_id: str, lock_timeout: float = 60.0) -> AsyncIterator[Session]:
+        """The conversation of one customer, for one request (a run waits ``lock_timeout`` s for another)."""
         session: Any
         if self.is_postgres:
             from mistral_agents.sessions import PostgresSession
 
-            session = await asyncio.to_thread(PostgresSession, customer_id, self._pool)
+            session = await asyncio.to_thread(PostgresSession, customer_id, self._pool, lock_timeout=lock_timeout)
         else:
             from mistral_agents.sessions import SQLiteSession
 
-            session = await asyncio.to_thread(SQLiteSession, customer_id, self.database)
+            session = await asyncio.to_thread(SQLiteSession, customer_id, self.database, lock_timeout=lock_timeout)
         try:
             yield session
         finally:
@@ -152,6 +152,18 @@ class SessionStore:
         except _Refused as error:
             return error.tool_call_ids
         return []
+
+    def decided_before(self, customer_id: str, tool_call_ids: Iterable[str], seconds: float) -> dict[str, bool]:
+        """The decisions recorded more than ``seconds`` ago on these calls (which a run should have carried out)."""
+        ids = set(tool_call_ids)
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT tool_call_id, approved FROM support_approvals "
+                "WHERE customer_id = ? AND decided_at IS NOT NULL AND decided_at < ?",
+                (customer_id, cutoff if self.is_postgres else cutoff.isoformat(timespec="microseconds")),
+            ).fetchall()
+        return {tool_call_id: bool(approved) for tool_call_id, approved in rows if tool_call_id in ids}
 
     def release(self, customer_id: str, tool_call_ids: Iterable[str], staff: str) -> None:
         """Undo ``staff``'s claim on calls whose resumed run did not get to run them (they wait again)."""

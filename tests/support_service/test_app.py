@@ -115,6 +115,38 @@ def test_a_paused_refund_survives_a_restart_and_staff_deny_it(database: str) -> 
         assert http.app.state.store.refunds() == []
 
 
+def test_a_decision_whose_worker_stopped_before_resuming_is_carried_out_once(http: Any) -> None:
+    import sqlite3
+
+    csrf = sign_in(http, "customer", "c1")
+    paused = post(http, "/api/customers/c1/messages", {"text": "Please refund transaction T1001."}, csrf)
+    (pending,) = paused.of("approval_required")[0]["pending"]
+    store = http.app.state.store
+    # What a worker killed right after recording Sam's decision leaves: decided, not carried out, a minute ago.
+    assert store.claim("c1", {pending["tool_call_id"]: True}, "Sam") == []
+    with contextlib.closing(sqlite3.connect(store.database)) as conn, conn:
+        conn.execute("UPDATE support_approvals SET decided_at = '2020-01-01T00:00:00.000000+00:00'")
+    staff = sign_in(http, "staff", "Kim")
+    replay = http.post(
+        "/api/customers/c1/approvals", json={"decisions": {pending["tool_call_id"]: True}}, headers=staff
+    )
+    assert replay.status_code == 409  # decided already: not again
+    deadline = time.monotonic() + 30
+    while (stored := http.get("/api/customers/c1/conversation").json())["pending"]:  # the customer's chat polling
+        assert time.monotonic() < deadline, stored
+        time.sleep(0.2)
+    while stored["messages"][-1]["role"] != "assistant" or stored["messages"][-1].get("tool_calls"):
+        assert time.monotonic() < deadline, stored
+        time.sleep(0.2)
+        stored = http.get("/api/customers/c1/conversation").json()
+    assert "125.50" in stored["messages"][-1]["content"]
+    for _ in range(3):  # more looks change nothing
+        assert http.get("/api/customers/c1/conversation").json() == stored
+    (refund,) = store.refunds()
+    assert refund["tool_call_id"] == pending["tool_call_id"]
+    assert [(d["decided_by"], d["approved"]) for d in store.decided()] == [("Sam", True)]
+
+
 def test_bad_input_is_refused_before_anything_runs(http: Any) -> None:
     csrf = sign_in(http, "customer", "c1")
     assert http.post("/api/customers/not%20an%20id/messages", json={"text": "hi"}, headers=csrf).status_code == 422

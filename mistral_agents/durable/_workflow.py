@@ -16,7 +16,7 @@ from typing import Any
 
 from dbos import DBOS, StepReservation
 
-from ..agent import _observe, _steps
+from ..agent import _nesting, _observe, _steps
 from ..agent._execution import run_tools_async
 from ..agent._persistence import LockingSession, Session, SessionRun
 from ..agent.agent import Agent
@@ -55,24 +55,31 @@ class Driver:
             observer = agent._observer(run, agent._async_client().endpoint, False)
             loop = _steps.drive(agent._plan, state)
             answer: Any = None
+            failed: MistralException | None = None  # a model step's error, thrown into the loop (fallback models)
             stepped = False  # after a tool step, its results are stored in the session (a step of its own)
             try:
                 while True:
                     try:
-                        effect = loop.send(answer)
+                        effect = loop.send(answer) if failed is None else loop.throw(failed)
                     except StopIteration as stop:
                         return str(stop.value.to_json())
+                    failed = None
                     if stepped:
                         await run.acheckpoint()
                         stepped = False
                     answer = None
                     if isinstance(effect, _steps.CallModel):
-                        data = await DBOS.run_step_async(
-                            {"name": f"{self.name}.model"}, self._call_model, effect.request, observer
-                        )
+                        try:  # a failed step is recorded too: a replay throws the same error in again
+                            data = await DBOS.run_step_async(
+                                {"name": f"{self.name}.model"}, self._call_model, effect.request, observer
+                            )
+                        except MistralException as error:
+                            failed = error
+                            continue
                         answer = _codec.response_from_data(data)
                     elif isinstance(effect, _steps.RunTools):
-                        answer = await self._run_tools(effect.calls, observer)
+                        with _nesting.calling(agent._async_client(), agent._traced_by(), state):
+                            answer = await self._run_tools(effect.calls, observer)
                         stepped = True
                     elif isinstance(effect, _steps.Approve):
                         verdicts = await DBOS.run_step_async(
@@ -101,8 +108,12 @@ class Driver:
             response = await client.chat(**request)
         else:
             watch = observer.model_call(0, request)
-            with _observe.Watching(watch):
-                response = await client.chat(**request)
+            try:
+                with _observe.Watching(watch):
+                    response = await client.chat(**request)
+            except MistralException as error:
+                watch.fail(error)
+                raise
             watch.end(response)
         return _codec.response_to_data(response)
 

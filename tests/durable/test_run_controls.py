@@ -3,14 +3,23 @@ usage counted in the durable result)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from mistral_agents import Agent, MistralAsyncClient, UsageLimitExceeded, UsageLimits, tool
+from mistral_agents import Agent, MistralAsyncClient, MistralClient, UsageLimitExceeded, UsageLimits, tool
 from mistral_agents.testing import OfflineModel, Reply
 
 from .test_dbos_agent import AGENTS, durable, make_agent
+
+
+@pytest.fixture(autouse=True)
+def _close_agents() -> Iterator[None]:
+    """Each agent's tool threads end with its test (later tests count the process's threads)."""
+    yield
+    while AGENTS:
+        AGENTS.pop().close()
 
 
 @tool
@@ -52,3 +61,37 @@ def test_an_agent_tool_in_a_durable_run_adds_its_usage(dbos_config: dict[str, An
     assert len(inner.chat_requests) == 2
     # the usage is part of the tool step's stored outcome: replaying the workflow gives the same result
     assert bot.run("Which item?", workflow_id="team-1") == result
+
+
+def test_a_durable_run_falls_back_to_the_next_model(dbos_config: dict[str, Any]) -> None:
+    def answer(body: dict[str, Any]) -> Reply | str:
+        if body["model"] == "mistral-small-latest":
+            return Reply.error(503, {"object": "error", "message": "overloaded", "type": "test", "code": None})
+        return "From the medium model."
+
+    model = OfflineModel(policy=answer)
+    client = MistralClient(endpoint="http://offline", transport=model.transport(), max_retries=0)
+    agent: Agent[Any] = Agent("mistral-small-latest", client=client, fallback_models=["mistral-medium-latest"])
+    AGENTS.append(agent)
+    bot = durable(agent)
+
+    result = bot.run("Hi", workflow_id="fallback-1")
+    again = bot.run("Hi", workflow_id="fallback-1")
+
+    assert result.output == "From the medium model."
+    assert result.models_used == ["mistral-medium-latest"]
+    assert [body["model"] for body in model.chat_requests] == ["mistral-small-latest", "mistral-medium-latest"]
+    assert again == result
+
+
+def test_an_agent_tool_without_a_client_uses_the_durable_runs(dbos_config: dict[str, Any]) -> None:
+    model = OfflineModel(script=[Reply.tool_call("items", {"input": "item 2?"}), "item 2", "It is item 2."])
+    items: Agent[Any] = Agent("mistral-small-latest", name="items", system_prompt="You know the items.")
+    AGENTS.append(items)
+    bot = durable(make_agent(model, [items.as_tool()]))
+
+    result = bot.run("Which item?", workflow_id="team-2")
+
+    assert result.output == "It is item 2."
+    assert model.chat_requests[1]["messages"][0] == {"role": "system", "content": "You know the items."}
+    assert result.usage.requests == 3

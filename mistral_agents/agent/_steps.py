@@ -10,9 +10,9 @@ drivers in `agent` are the only places that talk to the client or run tools, so 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -42,6 +42,8 @@ class CallModel:
 
     request: dict[str, Any]
     step: int
+    #: The agent making the call (``name``; it changes after a handoff).
+    agent_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,19 @@ Effect = CallModel | RunTools | ListTools | Approve | Emit
 
 
 # --------------------------------------------------------------------------------------------------- plan
+class Handoff(NamedTuple):
+    """A handoff the model may make: calling ``tool_name`` moves the run to the agent named ``agent_name``,
+    whose plan ``plan()`` returns (looked up when the handoff happens, so agents may hand off to each other)."""
+
+    tool_name: str
+    agent_name: str
+    plan: Callable[[], Plan]
+
+
+#: The tool result answering a transfer that happened (a resumed session finds the current agent by it).
+TRANSFERRED = "Transferred to {name}: {name} answers from here on."
+
+
 @dataclass(frozen=True)
 class Plan:
     """What never changes between runs of one agent, computed once at construction."""
@@ -104,6 +119,10 @@ class Plan:
     usage_limits: UsageLimits | None = None
     #: Tried in order when a model call fails with an error another model may not have (429, 5xx, timeout, ...).
     fallback_models: tuple[str, ...] = ()
+    #: The agent's name (events and results say who answered).
+    agent_name: str | None = None
+    #: The agents the model may hand the conversation to (each with a ``transfer_to_...`` tool in ``registry``).
+    handoffs: tuple[Handoff, ...] = ()
 
     @classmethod
     def build(
@@ -122,6 +141,8 @@ class Plan:
         window: HistoryWindow | None = None,
         usage_limits: UsageLimits | None = None,
         fallback_models: Sequence[str] = (),
+        agent_name: str | None = None,
+        handoffs: Sequence[Handoff] = (),
     ) -> Plan:
         request: dict[str, Any] = {"model": model, **chat_params}
         if registry:
@@ -131,6 +152,7 @@ class Plan:
         return cls(
             model, registry, system_prompt, tool_choice, max_steps, max_tool_errors,
             max_tool_calls_per_step, output_type, request, lists_tools, window, usage_limits, tuple(fallback_models),
+            agent_name, tuple(handoffs),
         )  # fmt: skip
 
 
@@ -164,6 +186,12 @@ class RunState:
     limits: UsageLimits | None = None
     #: The model that answered each model call, in order (``fallback_models`` may answer some).
     models_used: list[str] = field(default_factory=list)
+    #: The agent the run is with, when a handoff (in this run or the history) moved it from the starting one.
+    plan: Plan | None = None
+    #: The names of the agents handed to in this run, in order.
+    handoffs: list[str] = field(default_factory=list)
+    #: A transfer the model asked for in the step being run (made once the step's results are in).
+    transfer: Handoff | None = None
 
     def registry(self, plan: Plan) -> ToolRegistry:
         return plan.registry if self.listed is None else self.listed
@@ -187,6 +215,8 @@ def start(
     if plan.window is not None and history:  # before the rest: a long history costs only what is sent
         history = plan.window.apply([ChatMessage.model_validate(m) for m in history])
     messages = _transcript.normalize_history(history or (), ids, leave_open=prompt is None)
+    current = _current_agent(plan, messages)
+    starting, plan = plan, current
     open_block = _open_block(messages)
     if decisions:
         waiting = [] if open_block is None else [c.id for c in unanswered(messages) if _needs_approval(plan, c)]
@@ -208,7 +238,7 @@ def start(
     return RunState(
         messages=messages, new_message_index=new_index, deps=deps, ids=ids, settled=len(messages),
         decisions=decisions, open_block=open_block, forced_choice_used=open_block is not None,
-        limits=effective(plan.usage_limits, usage_limits),
+        limits=effective(starting.usage_limits, usage_limits), plan=None if current is starting else current,
     )  # fmt: skip
 
 
@@ -239,6 +269,8 @@ def drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]
 
 
 def _drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]]:
+    max_steps = plan.max_steps  # the starting agent's: it bounds the run whoever it is handed to
+    plan = state.plan or plan  # a session resumed with the agent that answered last
     if state.open_block is not None:  # a paused run resumed: its calls first
         if plan.lists_tools:
             state.listed = yield ListTools(state.steps)
@@ -246,11 +278,12 @@ def _drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]
         calls = [c for c in _prepare(plan, state, state.open_block, state.open_block) if c.tool_call_id in waiting_ids]
         pending = yield from _tool_step(plan, state, calls, state.steps, resuming=True)
         if pending:
-            return (yield from _paused(state, pending))
+            return (yield from _paused(plan, state, pending))
+        plan = _hand_off(plan, state)
     while True:
-        if state.steps >= plan.max_steps:
+        if state.steps >= max_steps:
             raise MaxStepsExceeded(
-                f"the model made {state.steps} calls (max_steps={plan.max_steps}) without a final answer",
+                f"the model made {state.steps} calls (max_steps={max_steps}) without a final answer",
                 state.messages,
             )
         state.steps += 1
@@ -265,7 +298,8 @@ def _drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]
             calls = _prepare(plan, state, message, response.choices[0].message)
             pending = yield from _tool_step(plan, state, calls, step, resuming=False)
             if pending:
-                return (yield from _paused(state, pending))
+                return (yield from _paused(plan, state, pending))
+            plan = _hand_off(plan, state)
             continue
         if finish_reason == "error":
             raise ModelError("the model stopped with finish_reason 'error'", state.messages)
@@ -275,7 +309,7 @@ def _drive(plan: Plan, state: RunState) -> Generator[Effect, Any, RunResult[Any]
         if output is _ASK_AGAIN:
             continue
         reason = None if finish_reason is None else str(getattr(finish_reason, "value", finish_reason))
-        return (yield from _finish(state, output, reason))
+        return (yield from _finish(state, output, reason, plan=plan))
 
 
 def _tool_step(
@@ -286,6 +320,7 @@ def _tool_step(
     In a new step, a call awaiting a decision pauses the run before anything of the step runs. In a resumed step,
     everything decided (or needing no approval) runs now, in call order, and the undecided calls stay pending.
     """
+    calls = _transfers(plan, state, calls)
     asking = [
         c
         for c in calls
@@ -313,7 +348,7 @@ def _tool_step(
         ready.append(call)
     _count_tool_calls(state, ready)
     for call in ready:
-        yield Emit(ToolCallEvent(call.tool_call_id, call.name, call.arguments, step))
+        yield Emit(ToolCallEvent(call.tool_call_id, call.name, call.arguments, step, plan.agent_name))
     outcomes: list[ToolOutcome] = []
     if ready:
         outcomes = yield RunTools(ready, step)
@@ -329,19 +364,25 @@ def _tool_step(
     for outcome in outcomes:
         for event in _nested_events(outcome, step):
             yield Emit(event)
-        yield Emit(ToolResultEvent(outcome, step))
+        yield Emit(ToolResultEvent(outcome, step, plan.agent_name))
     _charge_errors(plan, state, outcomes)
     _check_usage(state)  # agents called as tools spent from the same budget
     return pending
 
 
-def _paused(state: RunState, pending: list[PendingCall]) -> Generator[Effect, Any, RunResult[Any]]:
+def _paused(plan: Plan, state: RunState, pending: list[PendingCall]) -> Generator[Effect, Any, RunResult[Any]]:
     """The run stops here until someone decides on ``pending`` (the transcript ends with their call)."""
-    return (yield from _finish(state, None, "tool_calls", pending))
+    state.transfer = None  # a transfer asked for beside calls awaiting approval is made when the step is resumed
+    return (yield from _finish(state, None, "tool_calls", pending, plan=plan))
 
 
 def _finish(
-    state: RunState, output: Any, finish_reason: str | None, pending: list[PendingCall] | None = None
+    state: RunState,
+    output: Any,
+    finish_reason: str | None,
+    pending: list[PendingCall] | None = None,
+    *,
+    plan: Plan,
 ) -> Generator[Effect, Any, RunResult[Any]]:
     """The run's result, announced: the whole transcript is settled (a session stores all of it)."""
     state.settled = len(state.messages)
@@ -355,6 +396,8 @@ def _finish(
         new_message_index=state.new_message_index,
         pending=pending or [],
         models_used=state.models_used,
+        agent_name=plan.agent_name,
+        handoffs=state.handoffs,
     )
     yield Emit(FinalResult(result))
     return result
@@ -378,7 +421,7 @@ def _call_model(plan: Plan, state: RunState, step: int) -> Generator[Effect, Any
         state.usage = state.usage.counted(requests=1)
         try:
             response: ChatCompletionResponse = yield CallModel(
-                request if position == 0 else {**request, "model": model}, step
+                request if position == 0 else {**request, "model": model}, step, plan.agent_name
             )
         except MistralException as error:
             if position + 1 == len(models) or not falls_back(error):
@@ -429,6 +472,68 @@ def _spent_by(outcome: ToolOutcome) -> UsageInfo | None:
     return outcome.usage
 
 
+# --------------------------------------------------------------------------------------------------- handoffs
+def _transfers(
+    plan: Plan, state: RunState, calls: list[PreparedCall | ToolOutcome]
+) -> list[PreparedCall | ToolOutcome]:
+    """Answer the step's ``transfer_to_...`` calls (they never run): the first one is made once the step's other
+    calls are done, any other one is refused. The rest of the calls are returned unchanged."""
+    targets = {handoff.tool_name: handoff for handoff in plan.handoffs}
+    if not targets:
+        return calls
+    answered: list[PreparedCall | ToolOutcome] = []
+    for call in calls:
+        handoff = targets.get(call.name) if isinstance(call, PreparedCall) else None
+        if handoff is None or not isinstance(call, PreparedCall):
+            answered.append(call)
+        elif state.transfer is None:
+            state.transfer = handoff
+            answered.append(state.registry(plan).finish(call, result=TRANSFERRED.format(name=handoff.agent_name)))
+        else:
+            text = f"not transferred to {handoff.agent_name}: only one transfer per answer is made."
+            answered.append(state.registry(plan).finish(call, error=RuntimeError(text)))
+    return answered
+
+
+def _hand_off(plan: Plan, state: RunState) -> Plan:
+    """After a tool step: the plan the run goes on with (the transfer's agent, or the same one)."""
+    handoff, state.transfer = state.transfer, None
+    if handoff is None:
+        return plan
+    target = handoff.plan()
+    state.handoffs.append(handoff.agent_name)
+    state.plan = target
+    state.listed = None  # the tools listed for the previous agent are not the new one's
+    state.forced_choice_used = False  # the new agent's tool_choice applies to its first request
+    if target.system_prompt and state.messages and state.messages[0].role == "system":
+        state.messages[0] = ChatMessage(role="system", content=target.system_prompt)  # what result.messages shows
+    logger.debug("handed off to %s", handoff.agent_name)
+    return target
+
+
+def _with_system_prompt(plan: Plan, wire: list[dict[str, Any]]) -> EncodedMessages:
+    """After a handoff, the messages sent carry the current agent's system prompt (or none), not the first's."""
+    body = wire[1:] if wire and wire[0].get("role") == "system" else wire
+    if plan.system_prompt:
+        return EncodedMessages([{"role": "system", "content": plan.system_prompt}, *body])
+    return EncodedMessages(body)
+
+
+def _current_agent(plan: Plan, messages: Sequence[ChatMessage]) -> Plan:
+    """The agent a conversation is with: the starting one, moved by every transfer its transcript records (each
+    one a handoff of the agent it was with then)."""
+    if not plan.handoffs:
+        return plan
+    current = plan
+    for message in messages:
+        if message.role != "tool" or not isinstance(message.content, str):
+            continue
+        handoff = next((h for h in current.handoffs if h.tool_name == message.name), None)
+        if handoff is not None and message.content == TRANSFERRED.format(name=handoff.agent_name):
+            current = handoff.plan()
+    return current
+
+
 def _nested_events(outcome: ToolOutcome, step: int) -> list[NestedEvent]:
     """The tool calls of an agent called as a tool (its ``RunResult`` is the outcome's result), in order."""
     inner = outcome.result
@@ -455,7 +560,7 @@ def _request(plan: Plan, state: RunState) -> dict[str, Any]:
     wire = state.wire
     if len(wire) < len(state.messages):
         wire.extend(message_dict(message) for message in state.messages[len(wire) :])
-    request["messages"] = EncodedMessages(wire)
+    request["messages"] = EncodedMessages(wire) if not state.handoffs else _with_system_prompt(plan, wire)
     registry = state.registry(plan)
     if plan.lists_tools:
         request.pop("tools", None)

@@ -7,6 +7,7 @@ The decisions live in `_steps`; this module only answers its effects: model call
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -88,6 +89,10 @@ class Agent(Generic[OutputT]):
         usage_limits: [`UsageLimits`][mistral_agents.agent.UsageLimits] every run obeys (a run's own
             ``usage_limits=`` can only narrow them); going over raises
             [`UsageLimitExceeded`][mistral_agents.agent.UsageLimitExceeded].
+        handoffs: Agents the model may hand the conversation to: one ``transfer_to_{name}`` tool each (see
+            [`handoffs`][mistral_agents.agent.Agent.handoffs]).
+        handoff_description: What the model of an agent that may hand off to this one reads about it (the
+            description of its ``transfer_to_...`` tool).
         fallback_models: Models tried in order when a model call fails, after the client's retries, with a 429,
             a 5xx, a timeout or a connection error: the same request, but for ``model``. A request the API
             refused (400, 401, 403, 404, 422) is never sent to another model.
@@ -117,6 +122,8 @@ class Agent(Generic[OutputT]):
         instrument: bool | OpenTelemetrySettings | None = None,
         usage_limits: UsageLimits | None = None,
         fallback_models: Sequence[str] = (),
+        handoffs: Sequence[Agent[Any]] = (),
+        handoff_description: str | None = None,
         **chat_params: Any,
     ) -> None:
         if not isinstance(model, str) or not model:
@@ -147,14 +154,18 @@ class Agent(Generic[OutputT]):
             sources = [t for t in items if not isinstance(t, Tool) and isinstance(t, ToolSource)]
             fixed = [t for t in items if isinstance(t, Tool) or not isinstance(t, ToolSource)]
             registry = ToolRegistry(fixed, max_result_chars=max_result_chars)
-        self._toolset = ToolSet(registry, sources)
-        self._plan = _steps.Plan.build(
-            model, registry, system_prompt=system_prompt, tool_choice=tool_choice, max_steps=max_steps,
+        self._registry, self._sources = registry, sources
+        self._plan_options: dict[str, Any] = dict(
+            system_prompt=system_prompt, tool_choice=tool_choice, max_steps=max_steps,
             max_tool_errors=max_tool_errors, max_tool_calls_per_step=max_tool_calls_per_step,
             output_type=output_type, chat_params=chat_params, lists_tools=bool(sources), window=history_window,
-            usage_limits=usage_limits, fallback_models=fallback_models,
+            usage_limits=usage_limits, fallback_models=fallback_models, agent_name=name,
         )  # fmt: skip
+        self._model = model
         self.name = name
+        self.handoff_description = handoff_description
+        self._handoffs: tuple[Agent[Any], ...] = ()
+        self._build(handoffs)
         self._instrumentation = _observe.instrumentation_for(instrument)
         self.deps = deps
         self.approver = approver
@@ -174,6 +185,50 @@ class Agent(Generic[OutputT]):
     @property
     def tools(self) -> ToolRegistry:
         return self._plan.registry
+
+    @property
+    def handoffs(self) -> list[Agent[Any]]:
+        """The agents this one may hand the conversation to; assign a new list to change them (two agents that
+        hand off to each other: build both, then set ``handoffs`` on the first).
+
+        The model sees one tool per agent, ``transfer_to_{name}`` (no arguments; described by that agent's
+        ``handoff_description``). Calling it answers the call with a short tool result, and the same run goes on
+        with that agent's system prompt, tools, handoffs and model, over the whole conversation so far.
+        ``result.agent_name`` says who answered, ``result.handoffs`` lists the agents handed to, events carry
+        ``agent_name``; a run on a session resumes with the agent the conversation was last handed to. The
+        run's deps, approver and limits stay the starting agent's, and ``max_steps`` still bounds the run (so a
+        cycle of handoffs ends).
+        """
+        return list(self._handoffs)
+
+    @handoffs.setter
+    def handoffs(self, agents: Sequence[Agent[Any]]) -> None:
+        self._build(agents)
+
+    def _current_plan(self) -> _steps.Plan:
+        return self._plan
+
+    def _build(self, handoffs: Sequence[Agent[Any]]) -> None:
+        """The plan (and tool set) with a ``transfer_to_...`` tool per handoff."""
+        targets = tuple(handoffs)
+        transfers: list[Tool[..., Any]] = []
+        plans: list[_steps.Handoff] = []
+        for target in targets:
+            if not isinstance(target, Agent):
+                raise TypeError("handoffs must be Agent instances")
+            if not target.name:
+                raise ValueError("an agent handed off to needs a name: Agent(..., name='refunds')")
+            if target._plan.lists_tools:
+                raise ValueError(f"agent {target.name!r} lists tools at run time (MCP servers): it cannot be handed to")
+            tool_name = "transfer_to_" + (re.sub(r"[^a-zA-Z0-9_-]+", "_", target.name).strip("_") or "agent")[:52]
+            transfers.append(_transfer_tool(tool_name, target))
+            plans.append(_steps.Handoff(tool_name, target.name, target._current_plan))
+        registry = self._registry
+        if transfers:
+            registry = ToolRegistry([*registry.values(), *transfers], max_result_chars=registry.max_result_chars)
+        self._toolset = ToolSet(registry, self._sources)
+        self._plan: _steps.Plan = _steps.Plan.build(self._model, registry, handoffs=plans, **self._plan_options)
+        self._handoffs = targets
 
     def __repr__(self) -> str:
         return f"Agent(model={self.model!r}, tools={list(self.tools)!r})"
@@ -343,7 +398,7 @@ class Agent(Generic[OutputT]):
                                 accumulator.add(chunk)
                                 text = _delta_text(chunk)
                                 if text:
-                                    yield TextDelta(text, effect.step)
+                                    yield TextDelta(text, effect.step, effect.agent_name)
                             answer = accumulator.response()
                         elif watch is None:
                             answer = client.chat(**effect.request)
@@ -424,7 +479,7 @@ class Agent(Generic[OutputT]):
                                 accumulator.add(chunk)
                                 text = _delta_text(chunk)
                                 if text:
-                                    yield TextDelta(text, effect.step)
+                                    yield TextDelta(text, effect.step, effect.agent_name)
                             answer = accumulator.response()
                         elif watch is None:
                             answer = await client.chat(**effect.request)
@@ -557,6 +612,16 @@ class Agent(Generic[OutputT]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+def _transfer_tool(tool_name: str, target: Agent[Any]) -> Tool[..., Any]:
+    """The tool a model calls to hand the conversation to ``target`` (the loop answers it; it never runs)."""
+
+    def transfer() -> str:
+        return _steps.TRANSFERRED.format(name=target.name)
+
+    description = target.handoff_description or f"Hand the conversation over to the {target.name} agent."
+    return Tool(transfer, name=tool_name, description=description)
 
 
 def _close_async_client(client: MistralAsyncClient) -> None:

@@ -21,6 +21,8 @@ class TextDelta:
 
     text: str
     step: int
+    #: The agent answering (its ``name``; it changes after a handoff).
+    agent_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class ToolCallEvent:
     name: str
     arguments: str
     step: int
+    #: The agent whose model made the call.
+    agent_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class ToolResultEvent:
 
     outcome: ToolOutcome
     step: int
+    #: The agent whose model made the call.
+    agent_name: str | None = None
 
     @property
     def tool_call_id(self) -> str:

@@ -48,6 +48,10 @@ class RunResult(Generic[OutputT]):
     #: The model that answered each model call, in order (the response's ``model``): with ``fallback_models``,
     #: which of them answered.
     models_used: list[str] = field(default_factory=list)
+    #: The ``name`` of the agent that gave the final answer (after handoffs, not the one the run started with).
+    agent_name: str | None = None
+    #: The agents handed to during the run, in order (their names).
+    handoffs: list[str] = field(default_factory=list)
 
     @property
     def paused(self) -> bool:
@@ -83,6 +87,8 @@ class RunResult(Generic[OutputT]):
             "new_message_index": self.new_message_index,
             "pending": [p.to_data() for p in self.pending],
             "models_used": list(self.models_used),
+            "agent_name": self.agent_name,
+            "handoffs": list(self.handoffs),
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -106,6 +112,8 @@ class RunResult(Generic[OutputT]):
             new_message_index=int(data.get("new_message_index", 0)),
             pending=[PendingCall(**p) for p in data.get("pending", ())],
             models_used=[str(m) for m in data.get("models_used", ())],
+            agent_name=data.get("agent_name"),
+            handoffs=[str(h) for h in data.get("handoffs", ())],
         )
         return result
 

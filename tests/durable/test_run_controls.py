@@ -95,3 +95,20 @@ def test_an_agent_tool_without_a_client_uses_the_durable_runs(dbos_config: dict[
     assert result.output == "It is item 2."
     assert model.chat_requests[1]["messages"][0] == {"role": "system", "content": "You know the items."}
     assert result.usage.requests == 3
+
+
+def test_a_durable_run_follows_a_handoff(dbos_config: dict[str, Any]) -> None:
+    model = OfflineModel(script=[Reply.tool_call("transfer_to_items", {}), Reply.tool_call("lookup", {"i": 3}), "3."])
+    client = MistralClient(endpoint="http://offline", transport=model.transport(), max_retries=0)
+    items: Agent[Any] = Agent("mistral-medium-latest", [lookup], client=client, name="items", system_prompt="Items.")
+    triage: Agent[Any] = Agent("mistral-small-latest", client=client, name="triage", handoffs=[items])
+    AGENTS.extend([items, triage])
+    bot = durable(triage)
+
+    result = bot.run("Item 3?", workflow_id="handoff-1")
+
+    assert (result.output, result.agent_name, result.handoffs) == ("3.", "items", ["items"])
+    assert [body["model"] for body in model.chat_requests] == [
+        "mistral-small-latest", "mistral-medium-latest", "mistral-medium-latest",
+    ]  # fmt: skip
+    assert bot.run("Item 3?", workflow_id="handoff-1") == result

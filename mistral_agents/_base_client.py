@@ -8,8 +8,9 @@ Each public method turns its arguments into a request body here, once, then hand
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -39,6 +40,25 @@ _NO_DERIVING = (
 
 Messages = Sequence[ChatMessage | Mapping[str, Any]]
 Timeout = float | httpx.Timeout | None
+#: What sends the requests: httpx (the default), httpx2 (extra ``httpx2``); the async client also takes aiohttp.
+HttpBackend = Literal["httpx", "httpx2", "aiohttp"]
+
+
+def is_httpx2(obj: object) -> bool:
+    """Whether ``obj`` is an httpx2 client or transport, without importing httpx2 when nothing else has."""
+    module = sys.modules.get("httpx2")
+    kinds = () if module is None else (module.Client, module.AsyncClient, module.BaseTransport,
+                                        module.AsyncBaseTransport)  # fmt: skip
+    return isinstance(obj, kinds)
+
+
+def backend_of(http_backend: str, http_client: object, transport: object) -> str:
+    """The backend a client runs on: a caller-owned httpx2 client or transport implies httpx2."""
+    if http_backend not in ("httpx", "httpx2", "aiohttp"):
+        raise ValueError(f'http_backend must be "httpx", "httpx2" or "aiohttp", not {http_backend!r}')
+    if http_backend == "httpx" and (is_httpx2(http_client) or is_httpx2(transport)):
+        return "httpx2"
+    return http_backend
 
 
 class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
@@ -47,6 +67,7 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
     _settings: _wire.ClientSettings
     _http: httpx.Client | httpx.AsyncClient
     _owns_http: bool
+    _url_text = False  # httpx2 takes a URL as a string (not httpx's parsed ``httpx.URL``)
 
     def _configure(
         self,
@@ -200,7 +221,7 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
         path: str,
         body: dict[str, Any] | None,
         stream: bool,
-        http: httpx.Client | httpx.AsyncClient | None = None,
+        http: Any = None,
     ) -> httpx.Request:
         """The HTTP request for ``path`` (built by ``http``, default the client's own); a client we own already
         carries our headers as its defaults."""
@@ -210,7 +231,8 @@ class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):
         else:
             headers = s.headers if not stream else {**s.headers, **_STREAM_HEADERS}
         content = _wire.encode_json(body) if body is not None else None
-        return (http or self._http).build_request(method, s.request_url(path), content=content, headers=headers)
+        url = s.url(path) if self._url_text else s.request_url(path)
+        return (http or self._http).build_request(method, url, content=content, headers=headers)
 
     # The flavour's drivers.
     def _chat(self, body: dict[str, Any]) -> ChatT:

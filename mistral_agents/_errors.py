@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http import HTTPStatus
@@ -143,18 +144,28 @@ def snippet(content: bytes, limit: int = 300) -> str:
     return _shorten(content.decode("utf-8", "replace"), limit)
 
 
+def transport_errors() -> tuple[type[Exception], ...]:
+    """The transport error classes to catch: httpx's, and httpx2's once something imported it (an ``except``
+    clause evaluates this only while matching an exception, so the happy path costs nothing and
+    ``import mistral_agents`` never loads httpx2)."""
+    httpx2 = sys.modules.get("httpx2")
+    return (httpx.TransportError,) if httpx2 is None else (httpx.TransportError, httpx2.TransportError)
+
+
 @contextmanager
 def http_errors() -> Iterator[None]:
-    """Translate httpx's transport errors into ours (the message names the failure, never the key)."""
+    """Translate httpx's (or httpx2's) transport errors into ours (the message names the failure, never the key)."""
     try:
         yield
-    except httpx.TransportError as error:
+    except transport_errors() as error:
         raise transport_error(error) from error
 
 
-def transport_error(error: httpx.TransportError) -> MistralException:
-    """Our exception for an httpx transport error (raise it ``from error``); see `http_errors`."""
-    if isinstance(error, httpx.TimeoutException):
+def transport_error(error: Exception) -> MistralException:
+    """Our exception for an httpx or httpx2 transport error (raise it ``from error``); see `http_errors`.
+    The two packages' classes share names and shapes, not bases."""
+    httpx2 = sys.modules.get("httpx2")
+    if isinstance(error, httpx.TimeoutException) or (httpx2 is not None and isinstance(error, httpx2.TimeoutException)):
         return MistralTimeoutException(f"the request timed out ({type(error).__name__})")
     detail = str(error) or type(error).__name__
     return MistralConnectionException(f"connection error: {detail}")

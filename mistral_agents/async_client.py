@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from . import _errors, _retry, _wire
-from ._base_client import _NO_DERIVING, BaseClient, Timeout
+from ._base_client import _NO_DERIVING, BaseClient, HttpBackend, Timeout, backend_of
 from ._loops import PerLoop
 from ._pool import PoolSender
 from ._retry import RetryPolicy
@@ -21,6 +21,8 @@ from .exceptions import MistralException
 from .models.chat_completion import ChatCompletionResponse, ChatCompletionStreamResponse
 
 if TYPE_CHECKING:
+    import httpx2
+
     from ._aiohttp import AiohttpSession
     from .client import MistralClient
     from .models.embeddings import EmbeddingResponse
@@ -63,6 +65,9 @@ class MistralAsyncClient(
     kept alive when idle. ``http_backend="aiohttp"`` (``pip install "mistral-agents[aiohttp]"``) sends through
     aiohttp instead of httpx: several times the throughput under concurrency, with the same errors, retries,
     streaming and timeouts (it takes no ``transport``/``http_client``, which are httpx objects).
+    ``http_backend="httpx2"`` (``pip install "mistral-agents[httpx2]"``) sends through httpx2's
+    ``AsyncClient`` and pool; a caller-owned ``httpx2.AsyncClient`` (or transport) chooses it too. Errors are ours
+    on every backend.
     """
 
     _http: httpx.AsyncClient | None  # type: ignore[assignment]  # None: one owned pool per event loop
@@ -74,18 +79,28 @@ class MistralAsyncClient(
         max_retries: int = 5,
         timeout: Timeout = 120,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | httpx2.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
-        http_backend: Literal["httpx", "aiohttp"] = "httpx",
+        http_backend: HttpBackend = "httpx",
     ) -> None:
         self._configure(api_key, endpoint, max_retries, timeout, retry)
         self._transport = transport
         self._owns_http = http_client is None
-        self._gate = _in_flight_gate(http_client) if http_client is not None else None
         self._pools: PerLoop[Any] | None = None
-        self.http_backend = http_backend
-        if http_backend == "aiohttp":
+        self.http_backend = http_backend = backend_of(http_backend, http_client, transport)  # type: ignore[assignment]
+        self._gate = _in_flight_gate(http_client) if isinstance(http_client, httpx.AsyncClient) else None
+        if http_backend == "httpx2":
+            from . import _httpx2
+
+            self._url_text = True
+            if http_client is not None or transport is not None:
+                self._http = http_client or _httpx2.async_client(self._settings.headers, timeout, transport)  # type: ignore[assignment]
+            else:  # httpx2's own pool, one per event loop
+                self._http = None
+                headers = self._settings.headers
+                self._pools = PerLoop(lambda: _httpx2.async_client(headers, timeout), _aclose)
+        elif http_backend == "aiohttp":
             if http_client is not None or transport is not None:
                 raise ValueError('http_backend="aiohttp" sends with aiohttp: it takes no httpx transport/http_client')
             from ._aiohttp import AiohttpSession
@@ -93,12 +108,12 @@ class MistralAsyncClient(
             self._http = None
             headers, limit = self._settings.headers, MAX_CONNECTIONS
             self._pools = PerLoop(lambda: AiohttpSession(headers, timeout, limit), _aclose)
-        elif http_backend != "httpx":
-            raise ValueError(f'http_backend must be "httpx" or "aiohttp", not {http_backend!r}')
         elif http_client is not None or transport is not None:
             # An owned client carries our headers itself: no per-request header merge on the hot path.
-            self._http = http_client or httpx.AsyncClient(
-                transport=transport, timeout=timeout, headers=self._settings.headers
+            self._http = http_client or httpx.AsyncClient(  # type: ignore[assignment]
+                transport=transport,  # type: ignore[arg-type]
+                timeout=timeout,
+                headers=self._settings.headers,
             )
         else:
             # Our own pool, one per event loop (an asyncio connection belongs to its loop), closed with its loop.
@@ -123,9 +138,13 @@ class MistralAsyncClient(
 
         if not self._owns_http:
             raise ValueError(_NO_DERIVING.format(this="MistralAsyncClient", other="MistralClient", sync="httpx.Client"))
-        transport = self._transport if isinstance(self._transport, httpx.BaseTransport) else None
+        transport: Any = self._transport if hasattr(self._transport, "handle_request") else None
         s = self._settings  # (the aiohttp backend has no sync twin: the sync client uses httpx)
-        return MistralClient(s.api_key, s.endpoint, s.max_retries, self._timeout, transport=transport, retry=s.retry)
+        backend: Literal["httpx", "httpx2"] = "httpx2" if self.http_backend == "httpx2" else "httpx"
+        return MistralClient(
+            s.api_key, s.endpoint, s.max_retries, self._timeout, transport=transport, retry=s.retry,
+            http_backend=backend,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------------------------------ lifecycle
     async def close(self) -> None:
@@ -204,7 +223,7 @@ class MistralAsyncClient(
                 else:  # keep httpcore's wait queue short: its bookkeeping grows with the queue
                     async with self._gate:
                         response = await http.send(request, stream=stream)
-            except httpx.TransportError as error:
+            except _errors.transport_errors() as error:
                 raise _errors.transport_error(error) from error
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d", method, path, response.status_code)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from . import _errors, _retry, _wire
-from ._base_client import _NO_DERIVING, BaseClient, Timeout
+from ._base_client import _NO_DERIVING, BaseClient, Timeout, backend_of
 from ._retry import RetryPolicy
 from ._sse import iter_sse_data
 from .exceptions import MistralException
 from .models.chat_completion import ChatCompletionResponse, ChatCompletionStreamResponse
 
 if TYPE_CHECKING:
+    import httpx2
+
     from .async_client import MistralAsyncClient
     from .models.embeddings import EmbeddingResponse
     from .models.models import ModelList
@@ -35,10 +37,12 @@ class MistralClient(
     failures (408, 429, 5xx, connection errors, timeouts) are retried ``max_retries`` times with exponential
     backoff and jitter, honouring ``Retry-After``. Pass ``transport`` (e.g. the offline model) or a caller-owned
     ``http_client``; otherwise the client owns one ``httpx.Client`` (one connection pool) until
-    [`close`][mistral_agents.client.MistralClient.close].
+    [`close`][mistral_agents.client.MistralClient.close]. ``http_backend="httpx2"``
+    (``pip install "mistral-agents[httpx2]"``) sends through an ``httpx2.Client`` instead; a caller-owned
+    ``httpx2.Client`` (or transport) chooses it too. Errors are ours on both.
     """
 
-    _http: httpx.Client
+    _http: httpx.Client  # (or an httpx2.Client: the same API)
 
     def __init__(
         self,
@@ -47,15 +51,26 @@ class MistralClient(
         max_retries: int = 5,
         timeout: Timeout = 120,
         *,
-        transport: httpx.BaseTransport | None = None,
-        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | httpx2.BaseTransport | None = None,
+        http_client: httpx.Client | httpx2.Client | None = None,
         retry: RetryPolicy | None = None,
+        http_backend: Literal["httpx", "httpx2"] = "httpx",
     ) -> None:
         self._configure(api_key, endpoint, max_retries, timeout, retry)
         self._transport = transport
         self._owns_http = http_client is None
+        self.http_backend = backend_of(http_backend, http_client, transport)
+        headers = self._settings.headers
         # An owned client carries our headers itself: no per-request header merge on the hot path.
-        self._http = http_client or httpx.Client(transport=transport, timeout=timeout, headers=self._settings.headers)
+        if self.http_backend == "httpx2":
+            from . import _httpx2
+
+            self._url_text = True
+            self._http = http_client or _httpx2.sync_client(headers, timeout, transport)  # type: ignore[assignment]
+        elif self.http_backend == "httpx":
+            self._http = http_client or httpx.Client(transport=transport, timeout=timeout, headers=headers)  # type: ignore[arg-type,assignment]
+        else:
+            raise ValueError(f"MistralClient sends with httpx or httpx2, not {http_backend!r}")
 
     def as_async(self) -> MistralAsyncClient:
         """An async client with the same settings (and transport, when it serves both flavours).
@@ -69,10 +84,16 @@ class MistralClient(
             raise ValueError(
                 _NO_DERIVING.format(this="MistralClient", other="MistralAsyncClient", sync="httpx.AsyncClient")
             )
-        transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
+        transport: Any = self._transport if hasattr(self._transport, "handle_async_request") else None
         s = self._settings
         return MistralAsyncClient(
-            s.api_key, s.endpoint, s.max_retries, self._timeout, transport=transport, retry=s.retry
+            s.api_key,
+            s.endpoint,
+            s.max_retries,
+            self._timeout,
+            transport=transport,
+            retry=s.retry,
+            http_backend=self.http_backend,  # type: ignore[arg-type]
         )
 
     # ------------------------------------------------------------------------------------------ lifecycle
@@ -133,7 +154,7 @@ class MistralClient(
         def attempt() -> httpx.Response:
             try:
                 response = http.send(request, stream=stream)
-            except httpx.TransportError as error:
+            except _errors.transport_errors() as error:
                 raise _errors.transport_error(error) from error
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d", method, path, response.status_code)

@@ -53,12 +53,16 @@ def is_httpx2(obj: object) -> bool:
 
 
 def backend_of(http_backend: str, http_client: object, transport: object) -> str:
-    """The backend a client runs on: a caller-owned httpx2 client or transport implies httpx2."""
+    """The backend a client runs on: a caller-owned client or transport decides the stack (an httpx2 one means
+    httpx2, an httpx one httpx, e.g. ``OfflineModel().transport()`` under ``http_backend="httpx2"``)."""
     if http_backend not in ("httpx", "httpx2", "aiohttp"):
         raise ValueError(f'http_backend must be "httpx", "httpx2" or "aiohttp", not {http_backend!r}')
-    if http_backend == "httpx" and (is_httpx2(http_client) or is_httpx2(transport)):
-        return "httpx2"
-    return http_backend
+    if http_backend == "aiohttp":
+        return http_backend
+    given = http_client if http_client is not None else transport
+    if given is None:
+        return http_backend
+    return "httpx2" if is_httpx2(given) else "httpx"
 
 
 class BaseClient(Generic[ChatT, StreamT, EmbeddingsT, ModelsT]):

@@ -8,6 +8,12 @@ table and polls it. With 100 idle keep-alive connections that bookkeeping costs 
 once, and pushed back when its response is closed; a request that finds the pool full waits in a FIFO queue and
 is handed the next free connection directly. Everything else (HTTP/1.1, TLS, timeouts) is httpcore's, and
 errors are httpx's, exactly as with ``httpx.AsyncHTTPTransport``.
+
+Why it stays with httpx2 out (issue 22; ``benchmarks/httpx2_sweep.py``, 2 shared cores, median of 3 paired
+rounds, ÷ raw ``httpx2.AsyncClient`` with 100 kept-alive connections): httpcore2 fixed the quadratic count, but
+still walks every connection twice per request (41 % of the time of 100 concurrent chats, cProfile). This
+pool on httpcore: 0.64x at N = 100 and 1,000 concurrent (fast_server.py), 0.62x / 0.83x (uvicorn), 1.01-1.03x
+sequential; the client on httpx2's own pool (``http_backend="httpx2"``): 1.01-1.10x. So the default keeps it.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def test_the_backend_takes_no_httpx_objects_and_only_known_names() -> None:
         MistralAsyncClient(
             endpoint="http://127.0.0.1:9", http_backend="aiohttp", transport=httpx.MockTransport(lambda r: None)
         )
-    with pytest.raises(ValueError, match='"httpx" or "aiohttp"'):
+    with pytest.raises(ValueError, match='"httpx", "httpx2" or "aiohttp"'):
         MistralAsyncClient(endpoint="http://127.0.0.1:9", http_backend="curl")  # type: ignore[arg-type]
 
 

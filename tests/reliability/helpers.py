@@ -33,10 +33,12 @@ class Sleeps(list[float]):
 
 
 class Flavour:
-    """Runs the same scenario with the sync client (in a worker thread) or the async client."""
+    """Runs the same scenario with the sync client (in a worker thread) or the async client; a mode ending in
+    ``-httpx2`` runs that flavour on ``http_backend="httpx2"``, ``aiohttp`` the async client on aiohttp."""
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
+        self.is_sync = mode.startswith("sync")
         self.clients: list[Client] = []
 
     def __repr__(self) -> str:
@@ -46,7 +48,9 @@ class Flavour:
         options.setdefault("max_retries", 0)
         if self.mode == "aiohttp":  # the async client on its opt-in aiohttp backend
             options["http_backend"] = "aiohttp"
-        client: Client = (MistralClient if self.mode == "sync" else MistralAsyncClient)(endpoint=url, **options)
+        elif self.mode.endswith("-httpx2"):
+            options["http_backend"] = "httpx2"
+        client: Client = (MistralClient if self.is_sync else MistralAsyncClient)(endpoint=url, **options)
         self.clients.append(client)
         return client
 

@@ -53,7 +53,7 @@ HTML_502 = (
 )
 
 
-@pytest.fixture(params=["sync", "async", "aiohttp"])
+@pytest.fixture(params=["sync", "async", "aiohttp", "sync-httpx2", "async-httpx2"])
 async def fl(request: pytest.FixtureRequest) -> AsyncIterator[Flavour]:
     flavour = Flavour(request.param)
     pools = []
@@ -414,7 +414,7 @@ def lookup(key: str) -> str:
 
 
 async def run_agent(fl: Flavour, agent: Agent, *, stream: bool = False) -> None:
-    if fl.mode == "sync":
+    if fl.is_sync:
         if stream:
             await asyncio.to_thread(lambda: list(agent.run_stream("look up k1")))
         else:
@@ -457,7 +457,7 @@ async def test_an_agent_recovers_from_a_transient_fault_without_losing_anything(
     with serve(*script) as server:
         client = fl.client(server.url, api_key=KEY, max_retries=3, retry=sleeps.policy())
         agent = Agent(MODEL, [lookup], client=client)
-        if fl.mode == "sync":
+        if fl.is_sync:
             result = await asyncio.to_thread(agent.run, "look up k1")
         else:
             result = await agent.arun("look up k1")

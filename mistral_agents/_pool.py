@@ -12,8 +12,9 @@ errors are httpx's, exactly as with ``httpx.AsyncHTTPTransport``.
 Why it stays with httpx2 out (issue 22; ``benchmarks/httpx2_sweep.py``, 2 shared cores, median of 3 paired
 rounds, ÷ raw ``httpx2.AsyncClient`` with 100 kept-alive connections): httpcore2 fixed the quadratic count, but
 still walks every connection twice per request (41 % of the time of 100 concurrent chats, cProfile). This
-pool on httpcore: 0.64x at N = 100 and 1,000 concurrent (fast_server.py), 0.62x / 0.83x (uvicorn), 1.01-1.03x
-sequential; the client on httpx2's own pool (``http_backend="httpx2"``): 1.01-1.10x. So the default keeps it.
+pool on httpcore: 0.64x at N = 100 and 1,000 concurrent (fast_server.py), 0.62x / 0.83x (uvicorn), 1.01-1.19x
+at N = 1 and sequential (two runs); the client on httpx2's own pool (``http_backend="httpx2"``): 1.01-1.13x
+everywhere, slower at every concurrent N. So the default keeps this pool.
 """
 
 from __future__ import annotations

@@ -113,6 +113,53 @@ def instrumentation_for(instrument: Any) -> Instrumentation | Literal[False] | N
     raise TypeError("instrument must be True, False, None or an OpenTelemetrySettings")
 
 
+class StartedObserver:
+    """``observer``, whose model calls are observed only from when their I/O starts (``active``): a call answered
+    without I/O (a durable run's replayed step) is not observed at all."""
+
+    __slots__ = ("_observer",)
+
+    def __init__(self, observer: RunObserver) -> None:
+        self._observer = observer
+
+    def model_call(self, step: int, request: Mapping[str, Any]) -> ModelCallObserver:
+        return _StartedCall(self._observer, step, request)
+
+    def tool_running(self, call: PreparedCall) -> AbstractContextManager[object]:
+        return self._observer.tool_running(call)
+
+    def event(self, event: AgentEvent) -> None:
+        self._observer.event(event)
+
+    def fail(self, error: BaseException) -> None:
+        self._observer.fail(error)
+
+
+class _StartedCall:
+    __slots__ = ("_call", "_observer", "_request", "_step")
+
+    def __init__(self, observer: RunObserver, step: int, request: Mapping[str, Any]) -> None:
+        self._observer, self._step, self._request = observer, step, request
+        self._call: ModelCallObserver | None = None
+
+    def active(self) -> AbstractContextManager[object]:
+        if self._call is None:
+            self._call = self._observer.model_call(self._step, self._request)
+        return self._call.active()
+
+    def retrying(self, attempt: int, error: BaseException, wait: float) -> None:
+        if self._call is not None:
+            self._call.retrying(attempt, error, wait)
+
+    def end(self, response: ChatCompletionResponse) -> None:
+        if self._call is not None:
+            self._call.end(response)
+
+    def fail(self, error: BaseException) -> None:
+        if self._call is not None:
+            self._call.fail(error)
+
+
 class Watching:
     """``call`` active, and told of every retried attempt, while the block runs."""
 

@@ -18,18 +18,15 @@ from pydantic import BaseModel
 
 from ..async_client import MistralAsyncClient
 from ..client import MistralClient
-from ..exceptions import MistralException
-from ..models.chat_completion import ChatCompletionStreamResponse, ChatMessage, content_text
-from ..streaming import StreamAccumulator
+from ..models.chat_completion import ChatMessage
 from ..tools import Tool, ToolRegistry
 from ..tools.source import ToolSet, ToolSource
-from . import _nesting, _observe, _steps
+from . import _engine, _nesting, _observe, _steps
 from ._agent_tool import agent_tool
-from ._execution import RunLoop, run_tools, run_tools_async
 from ._persistence import Session, SessionRun
 from ._window import HistoryWindow
-from .approvals import Approver, approve, approve_async
-from .events import AgentEvent, FinalResult, TextDelta
+from .approvals import Approver
+from .events import AgentEvent, FinalResult
 from .hooks import AgentHooks, HookRunner
 from .result import RunResult
 from .usage import UsageLimits
@@ -358,159 +355,36 @@ class Agent(Generic[OutputT]):
 
     def _events(self, run: SessionRun, *, stream: bool) -> Generator[AgentEvent, None, None]:
         with run as state:
-            yield from self._drive(run, state, stream)
-
-    def _drive(self, run: SessionRun, state: _steps.RunState, stream: bool) -> Generator[AgentEvent, None, None]:
-        client, hooks = self._sync_client(), self._hooks
-        observer = self._observer(run, client.endpoint, stream)
-        loop = _steps.drive(self._plan, state)
-        tools_loop = RunLoop()  # async tools of this run share one event loop, started on first use
-        answer: Any = None
-        failed: MistralException | None = None  # a model call's error, thrown into the loop (it may fall back)
-        stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
-        try:
-            while True:
-                try:
-                    effect = loop.send(answer) if failed is None else loop.throw(failed)
-                except StopIteration:
-                    return
-                failed = None
-                if stepped:
-                    run.checkpoint()
-                    stepped = False
-                answer = None
-                if isinstance(effect, _steps.Emit):
-                    if isinstance(effect.event, FinalResult):
-                        run.finish()  # stored before anyone sees the result
-                    if hooks:
-                        hooks.event(effect.event)
-                    if observer is not None:
-                        observer.event(effect.event)
-                    yield effect.event
-                elif isinstance(effect, _steps.CallModel):
-                    started = hooks.request(effect.step, effect.request) if hooks else 0.0
-                    watch = observer.model_call(effect.step, effect.request) if observer is not None else None
-                    try:
-                        if stream:
-                            accumulator = StreamAccumulator()
-                            chunks = client.chat_stream(**effect.request)
-                            for chunk in chunks if watch is None else _observe.watch_stream(chunks, watch):
-                                accumulator.add(chunk)
-                                text = _delta_text(chunk)
-                                if text:
-                                    yield TextDelta(text, effect.step, effect.agent_name)
-                            answer = accumulator.response()
-                        elif watch is None:
-                            answer = client.chat(**effect.request)
-                        else:
-                            with _observe.Watching(watch):
-                                answer = client.chat(**effect.request)
-                    except MistralException as error:
-                        if watch is not None:
-                            watch.fail(error)
-                        failed = error
-                        continue
-                    if watch is not None:
-                        watch.end(answer)
-                    if hooks:
-                        hooks.response(effect.step, answer, started)
-                elif isinstance(effect, _steps.ListTools):
-                    answer = self._toolset.current()
-                elif isinstance(effect, _steps.Approve):
-                    answer = approve(effect.calls, self.approver, tools_loop.run)
-                else:
-                    with _nesting.calling(client, self._traced_by(), state):
-                        answer = run_tools(
-                            self.tools, effect.calls, self._executor, self.max_concurrency, observer, tools_loop
-                        )
-                    stepped = True
-        except BaseException as error:
-            if isinstance(error, MistralException):
-                error.messages = list(state.messages)
-            if observer is not None:
-                observer.fail(error)
-            raise
-        finally:
-            tools_loop.close()
+            client = self._sync_client()
+            handlers = _engine.SyncHandlers(
+                client, run, self._toolset, self.tools, self._executor, self.max_concurrency, self.approver
+            )
+            try:
+                yield from _engine.run_sync(self._engine(run, state, handlers, client.endpoint, stream))
+            finally:
+                handlers.close()
 
     async def _aevents(self, run: SessionRun, *, stream: bool) -> AsyncGenerator[AgentEvent, None]:
         async with run as state:
-            inner = self._adrive(run, state, stream)
+            client = self._async_client()
+            handlers = _engine.AsyncHandlers(
+                client, run, self._toolset, self.tools, self._executor, self.max_concurrency, self.approver
+            )
+            inner = self._engine(run, state, handlers, client.endpoint, stream)
             try:
                 async for event in inner:
                     yield event
             finally:
                 await inner.aclose()
 
-    async def _adrive(self, run: SessionRun, state: _steps.RunState, stream: bool) -> AsyncGenerator[AgentEvent, None]:
-        client, hooks = self._async_client(), self._hooks
-        observer = self._observer(run, client.endpoint, stream)
-        loop = _steps.drive(self._plan, state)
-        answer: Any = None
-        failed: MistralException | None = None  # a model call's error, thrown into the loop (it may fall back)
-        stepped = False  # the last effect was a tool step: its results are in the transcript once sent back
-        try:
-            while True:
-                try:
-                    effect = loop.send(answer) if failed is None else loop.throw(failed)
-                except StopIteration:
-                    return
-                failed = None
-                if stepped:
-                    await run.acheckpoint()
-                    stepped = False
-                answer = None
-                if isinstance(effect, _steps.Emit):
-                    if isinstance(effect.event, FinalResult):
-                        await run.afinish()  # stored before anyone sees the result
-                    if hooks:
-                        hooks.event(effect.event)
-                    if observer is not None:
-                        observer.event(effect.event)
-                    yield effect.event
-                elif isinstance(effect, _steps.CallModel):
-                    started = hooks.request(effect.step, effect.request) if hooks else 0.0
-                    watch = observer.model_call(effect.step, effect.request) if observer is not None else None
-                    try:
-                        if stream:
-                            accumulator = StreamAccumulator()
-                            chunks = client.chat_stream(**effect.request)
-                            async for chunk in chunks if watch is None else _observe.awatch_stream(chunks, watch):
-                                accumulator.add(chunk)
-                                text = _delta_text(chunk)
-                                if text:
-                                    yield TextDelta(text, effect.step, effect.agent_name)
-                            answer = accumulator.response()
-                        elif watch is None:
-                            answer = await client.chat(**effect.request)
-                        else:
-                            with _observe.Watching(watch):
-                                answer = await client.chat(**effect.request)
-                    except MistralException as error:
-                        if watch is not None:
-                            watch.fail(error)
-                        failed = error
-                        continue
-                    if watch is not None:
-                        watch.end(answer)
-                    if hooks:
-                        hooks.response(effect.step, answer, started)
-                elif isinstance(effect, _steps.ListTools):
-                    answer = await self._toolset.acurrent()
-                elif isinstance(effect, _steps.Approve):
-                    answer = await approve_async(effect.calls, self.approver)
-                else:
-                    with _nesting.calling(client, self._traced_by(), state):
-                        answer = await run_tools_async(
-                            self.tools, effect.calls, self._executor(), self.max_concurrency, observer
-                        )
-                    stepped = True
-        except BaseException as error:
-            if isinstance(error, MistralException):
-                error.messages = list(state.messages)
-            if observer is not None:
-                observer.fail(error)
-            raise
+    def _engine(
+        self, run: SessionRun, state: _steps.RunState, handlers: _engine.Handlers, endpoint: str, stream: bool
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """The engine over this agent's plan, answered by ``handlers`` (one flavour's), observed and hooked."""
+        return _engine.engine(
+            self._plan, state, handlers, stream=stream, hooks=self._hooks,
+            observer=self._observer(run, endpoint, stream), traced_by=self._traced_by(),
+        )  # fmt: skip
 
     def _traced_by(self) -> _observe.Instrumentation | None:
         """The instrumentation of this agent's runs: its own (``instrument=``); else, run as a tool of another
@@ -637,7 +511,3 @@ def _close_async_client(client: MistralAsyncClient) -> None:
 
 
 _CLOSING: set[asyncio.Task[None]] = set()
-
-
-def _delta_text(chunk: ChatCompletionStreamResponse) -> str:
-    return content_text(chunk.choices[0].delta.content) if chunk.choices else ""

@@ -10,21 +10,22 @@ crash) returns the stored outputs of completed steps and runs the rest.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any
 
 from dbos import DBOS, StepReservation
 
-from ..agent import _nesting, _observe, _steps
+from ..agent import _observe
+from ..agent._engine import engine
 from ..agent._execution import run_tools_async
 from ..agent._persistence import LockingSession, Session, SessionRun
 from ..agent.agent import Agent
 from ..agent.approvals import approve_async
 from ..agent.events import FinalResult
-from ..exceptions import MistralException
+from ..async_client import MistralAsyncClient
 from ..models.chat_completion import ChatMessage
-from ..tools import PreparedCall, ToolOutcome
+from ..tools import PreparedCall, ToolOutcome, ToolRegistry
 from . import _codec
 
 __all__ = ["Driver"]
@@ -51,73 +52,35 @@ class Driver:
         run = SessionRun(agent._plan, prompt, history=history, session=steps_session, approvals=approvals, deps=deps)
         async with run as state:
             # Traced like Agent's own runs (instrument=): model and tool spans come from the steps that really
-            # run here; a replay of completed steps makes none.
-            observer = agent._observer(run, agent._async_client().endpoint, False)
-            loop = _steps.drive(agent._plan, state)
-            answer: Any = None
-            failed: MistralException | None = None  # a model step's error, thrown into the loop (fallback models)
-            stepped = False  # after a tool step, its results are stored in the session (a step of its own)
+            # run here; a replay of completed steps makes none (a model call is observed once its step runs).
+            client = agent._async_client()
+            observer = agent._observer(run, client.endpoint, False)
+            events = engine(
+                agent._plan, state, _StepHandlers(self, run, client), traced_by=agent._traced_by(),
+                observer=None if observer is None else _observe.StartedObserver(observer),
+            )  # fmt: skip
+            result = None
             try:
-                while True:
-                    try:
-                        effect = loop.send(answer) if failed is None else loop.throw(failed)
-                    except StopIteration as stop:
-                        return str(stop.value.to_json())
-                    failed = None
-                    if stepped:
-                        await run.acheckpoint()
-                        stepped = False
-                    answer = None
-                    if isinstance(effect, _steps.CallModel):
-                        try:  # a failed step is recorded too: a replay throws the same error in again
-                            data = await DBOS.run_step_async(
-                                {"name": f"{self.name}.model"}, self._call_model, effect.request, observer
-                            )
-                        except MistralException as error:
-                            failed = error
-                            continue
-                        answer = _codec.response_from_data(data)
-                    elif isinstance(effect, _steps.RunTools):
-                        with _nesting.calling(agent._async_client(), agent._traced_by(), state):
-                            answer = await self._run_tools(effect.calls, observer)
-                        stepped = True
-                    elif isinstance(effect, _steps.Approve):
-                        verdicts = await DBOS.run_step_async(
-                            {"name": f"{self.name}.approve"}, self._approve, effect.calls
-                        )
-                        answer = _codec.verdicts_from_data(verdicts)
-                    elif isinstance(effect, _steps.ListTools):  # listed live in every execution, not stored
-                        answer = await agent._toolset.acurrent()
-                    elif isinstance(effect, _steps.Emit):
-                        if isinstance(effect.event, FinalResult):
-                            await run.afinish()
-                        if observer is not None:
-                            observer.event(effect.event)
-            except BaseException as error:
-                if isinstance(error, MistralException):
-                    error.messages = list(state.messages)
-                if observer is not None:
-                    observer.fail(error)
-                raise
+                async for event in events:
+                    if isinstance(event, FinalResult):
+                        result = event.result
+            finally:
+                await events.aclose()
+            assert result is not None, "the run ended without a result"
+            return str(result.to_json())
 
     # ------------------------------------------------------------------------------------------ steps
-    async def _call_model(self, request: dict[str, Any], observer: _observe.RunObserver | None) -> dict[str, Any]:
+    async def _call_model(self, request: dict[str, Any], watch: _observe.ModelCallObserver | None) -> dict[str, Any]:
         """The model step: its output is the response's wire dict (the request is not stored)."""
         client = self.agent._async_client()
-        if observer is None:
+        if watch is None:
             response = await client.chat(**request)
         else:
-            watch = observer.model_call(0, request)
-            try:
-                with _observe.Watching(watch):
-                    response = await client.chat(**request)
-            except MistralException as error:
-                watch.fail(error)
-                raise
-            watch.end(response)
+            with _observe.Watching(watch):
+                response = await client.chat(**request)
         return _codec.response_to_data(response)
 
-    async def _approve(self, calls: list[PreparedCall]) -> list[Any]:
+    async def _approve(self, calls: Sequence[PreparedCall]) -> list[Any]:
         """The approval step: the approver's verdicts are stored, so a recovered run does not ask again."""
         return _codec.verdicts_to_data(await approve_async(calls, self.agent.approver))
 
@@ -145,6 +108,43 @@ class Driver:
         agent = self.agent
         (outcome,) = await run_tools_async(agent.tools, [call], agent._executor(), 1, observer)
         return _codec.outcome_to_data(outcome)
+
+
+class _StepHandlers:
+    """The engine's handlers for a durable run: model calls, tool calls and approvals are DBOS steps; the tool
+    sources are listed live in every execution; the session's stores are steps of ``_StepSession``."""
+
+    def __init__(self, driver: Driver, run: SessionRun, client: MistralAsyncClient) -> None:
+        self.client = client
+        self._driver, self._run = driver, run
+
+    async def call_model(self, request: dict[str, Any], watch: _observe.ModelCallObserver | None) -> Any:
+        # A failed step is recorded too: a replay throws the same error into the loop (fallback models).
+        data = await DBOS.run_step_async(
+            {"name": f"{self._driver.name}.model"}, self._driver._call_model, request, watch
+        )
+        return _codec.response_from_data(data)
+
+    def stream_model(self, request: dict[str, Any], watch: _observe.ModelCallObserver | None) -> AsyncIterator[Any]:
+        raise NotImplementedError("a durable run does not stream")
+
+    async def run_tools(
+        self, calls: Sequence[PreparedCall | ToolOutcome], observer: _observe.RunObserver | None
+    ) -> list[ToolOutcome]:
+        return await self._driver._run_tools(calls, observer)
+
+    async def approve(self, calls: Sequence[PreparedCall]) -> list[Any]:
+        verdicts = await DBOS.run_step_async({"name": f"{self._driver.name}.approve"}, self._driver._approve, calls)
+        return _codec.verdicts_from_data(verdicts)
+
+    async def list_tools(self) -> ToolRegistry:
+        return await self._driver.agent._toolset.acurrent()
+
+    async def checkpoint(self) -> None:
+        await self._run.acheckpoint()
+
+    async def finish(self) -> None:
+        await self._run.afinish()
 
 
 class _StepSession:

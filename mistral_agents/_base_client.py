@@ -8,15 +8,20 @@ Each public method turns its arguments into a request body here, once, then hand
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import httpx
 
 from . import _wire
 from ._retry import RetryPolicy
 from .models.chat_completion import ChatMessage
+
+if TYPE_CHECKING:
+    from .testing import Policy
+    from .testing._transport import OfflineTransport
 
 ChatT = TypeVar("ChatT")
 StreamT = TypeVar("StreamT")
@@ -37,6 +42,42 @@ _NO_DERIVING = (
     "over to a {other}; build the {other} yourself with an {sync} configured alike and pass both flavours, "
     "e.g. Agent(model, client=MistralClient(http_client=...), async_client=MistralAsyncClient(http_client=...))"
 )
+
+#: The switch: set to ``1`` to make clients built without an ``endpoint`` talk to the built-in offline model.
+OFFLINE_ENV = "MISTRAL_AGENTS_OFFLINE"
+
+#: The endpoint the in-process offline model pretends to live at (never contacted: its transport answers).
+OFFLINE_ENDPOINT = "http://offline.invalid"
+
+_announced = False
+
+
+def offline_requested() -> bool:
+    """Whether ``MISTRAL_AGENTS_OFFLINE`` is switched on (``1``, ``true``, ``yes`` or ``on``)."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def offline_transport(policy: Policy | None = None) -> OfflineTransport:
+    """A transport (sync and async) answering with the built-in offline model (``policy``: default the demo's)."""
+    from .testing import OfflineModel
+
+    return OfflineModel(policy=policy).transport()
+
+
+def _offline_switch(endpoint: str | None, transport: Any, http_client: Any) -> tuple[str | None, Any]:
+    """The endpoint and transport a client uses: under ``MISTRAL_AGENTS_OFFLINE=1`` a client given no endpoint,
+    transport or http_client talks to the offline model (said once per process on stderr); otherwise as given."""
+    global _announced
+    if endpoint is not None or transport is not None or http_client is not None or not offline_requested():
+        return endpoint, transport
+    if not _announced:
+        _announced = True
+        print(
+            f"mistral-agents: {OFFLINE_ENV}=1: answering from the offline model",
+            file=sys.stderr,
+        )
+    return OFFLINE_ENDPOINT, offline_transport()
+
 
 Messages = Sequence[ChatMessage | Mapping[str, Any]]
 Timeout = float | httpx.Timeout | None

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from ._base_client import OFFLINE_ENDPOINT, offline_requested, offline_transport
 from ._wire import is_official_endpoint
 from .client import MistralClient
 from .exceptions import MistralException
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
     from .testing import Policy
 
 __all__ = ["OFFLINE_ENDPOINT", "ChosenClient", "CliError", "choose_client", "data_dir", "find_tools", "load_module"]
-
-#: The endpoint the in-process offline model pretends to live at (never contacted: the transport answers).
-OFFLINE_ENDPOINT = "http://offline.invalid"
 
 
 class CliError(Exception):
@@ -52,7 +50,7 @@ def choose_client(
     """The client the command line uses.
 
     - ``endpoint`` given: that server (a local server needs no key; the official endpoint needs one);
-    - else ``MISTRAL_API_KEY`` set (or ``api_key`` given): the Mistral API;
+    - else ``MISTRAL_API_KEY`` set (or ``api_key`` given), unless ``MISTRAL_AGENTS_OFFLINE=1``: the Mistral API;
     - else the built-in offline model (`mistral_agents.testing`), in-process, answering with
       ``offline_policy`` (default: the demo's).
 
@@ -66,14 +64,12 @@ def choose_client(
     try:
         if endpoint:
             return ChosenClient(MistralClient(api_key=key, endpoint=endpoint, max_retries=max_retries), endpoint)
-        if key:
+        if key and not offline_requested():
             return ChosenClient(MistralClient(api_key=key, max_retries=max_retries), "the Mistral API")
     except (MistralException, ValueError) as error:
         raise CliError(str(error)) from None
-    from .testing import OfflineModel
-
-    model = OfflineModel(policy=offline_policy)
-    client = MistralClient(endpoint=OFFLINE_ENDPOINT, max_retries=max_retries, transport=model.transport())
+    transport = offline_transport(offline_policy)
+    client = MistralClient(endpoint=OFFLINE_ENDPOINT, max_retries=max_retries, transport=transport)
     return ChosenClient(client, "the offline model", offline=True)
 
 

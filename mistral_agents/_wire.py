@@ -77,7 +77,8 @@ class ClientSettings:
         if key is None and is_official_endpoint(endpoint):
             raise MistralException(
                 "No API key: pass api_key=... or set MISTRAL_API_KEY "
-                "(a key is needed for the Mistral API; local servers need none)."
+                "(a key is needed for the Mistral API; local servers need none; "
+                "MISTRAL_AGENTS_OFFLINE=1 answers from the built-in offline model instead)."
             )
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from . import _errors, _retry, _wire
-from ._base_client import _NO_DERIVING, BaseClient, HttpBackend, Timeout, backend_of
+from ._base_client import _NO_DERIVING, BaseClient, HttpBackend, Timeout, _offline_switch, backend_of
 from ._loops import PerLoop
 from ._pool import PoolSender
 from ._retry import RetryPolicy
@@ -75,7 +75,7 @@ class MistralAsyncClient(
     def __init__(
         self,
         api_key: str | None = None,
-        endpoint: str = "https://api.mistral.ai",
+        endpoint: str | None = None,
         max_retries: int = 5,
         timeout: Timeout = 120,
         *,
@@ -84,6 +84,8 @@ class MistralAsyncClient(
         retry: RetryPolicy | None = None,
         http_backend: HttpBackend = "httpx",
     ) -> None:
+        if http_backend != "aiohttp":
+            endpoint, transport = _offline_switch(endpoint, transport, http_client)
         self._configure(api_key, endpoint, max_retries, timeout, retry)
         self._transport = transport
         self._owns_http = http_client is None

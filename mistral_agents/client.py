@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from . import _errors, _retry, _wire
-from ._base_client import _NO_DERIVING, BaseClient, Timeout, backend_of
+from ._base_client import _NO_DERIVING, BaseClient, Timeout, _offline_switch, backend_of
 from ._retry import RetryPolicy
 from ._sse import iter_sse_data
 from .exceptions import MistralException
@@ -33,6 +33,8 @@ class MistralClient(
 ):
     """A synchronous client for the Mistral API (and OpenAI-compatible servers).
 
+    ``endpoint`` defaults to the Mistral API, or, with ``MISTRAL_AGENTS_OFFLINE=1`` set (and no ``transport`` or
+    ``http_client`` given), to the built-in offline model, whatever the key (one line on stderr says so).
     ``api_key`` falls back to ``MISTRAL_API_KEY``; it is required only by the official endpoint. Retryable
     failures (408, 429, 5xx, connection errors, timeouts) are retried ``max_retries`` times with exponential
     backoff and jitter, honouring ``Retry-After``. Pass ``transport`` (e.g. the offline model) or a caller-owned
@@ -47,7 +49,7 @@ class MistralClient(
     def __init__(
         self,
         api_key: str | None = None,
-        endpoint: str = "https://api.mistral.ai",
+        endpoint: str | None = None,
         max_retries: int = 5,
         timeout: Timeout = 120,
         *,
@@ -56,6 +58,7 @@ class MistralClient(
         retry: RetryPolicy | None = None,
         http_backend: Literal["httpx", "httpx2"] = "httpx",
     ) -> None:
+        endpoint, transport = _offline_switch(endpoint, transport, http_client)
         self._configure(api_key, endpoint, max_retries, timeout, retry)
         self._transport = transport
         self._owns_http = http_client is None
